@@ -1,0 +1,46 @@
+# JWO Console. `make run` serves the console; `make test` runs the whole suite. `make help` lists all.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-12)
+export JWO_SANDBOX ?= 1
+
+.PHONY: help run test bench lint format migrate install clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the pinned dependencies
+
+migrate: $(STAMP) ## apply migrations and load the demo data
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+
+run: migrate ## serve the console, a Celery worker and beat on http://127.0.0.1:8000 (Ctrl-C stops all)
+	$(BIN)/honcho --procfile Procfile.dev start
+
+test: $(STAMP) ## run the whole test suite (unit, end-to-end, browser)
+	$(BIN)/pytest
+
+bench: $(STAMP) ## run the benchmarks in bench/ and print their figures
+	@set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+
+lint: $(STAMP) ## ruff check, ruff format --check, makemigrations --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## remove the virtualenv, the local database and the embedded broker's files
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-shm db.sqlite3-wal var artifacts

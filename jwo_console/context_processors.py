@@ -1,0 +1,22 @@
+from django.http import HttpRequest
+
+# The console's navigation: (section, [(label, url name, permission needed)]). Sections appear
+# only with entries the user may open, so no empty placeholders are shown.
+NAVIGATION: list[tuple[str, list[tuple[str, str, str]]]] = [
+    (
+        "Settings",
+        [("Integrations → Just Walk Out", "stores:jwo-mappings", "stores.view_jwostoremapping")],
+    ),
+]
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_sections": []}
+    sections = []
+    for title, entries in NAVIGATION:
+        allowed = [(label, name) for label, name, perm in entries if user.has_perm(perm)]
+        if allowed:
+            sections.append((title, allowed))
+    return {"nav_sections": sections}

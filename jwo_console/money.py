@@ -1,0 +1,26 @@
+"""Money helpers: ``Decimal`` plus a 3-letter currency, never float (STYLE.md guideline 4)."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+# ISO 4217 minor-unit exponents that differ from 2; everything else has cents.
+_MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3}
+
+
+def minor_unit_exponent(currency: str) -> int:
+    return _MINOR_UNITS.get(currency.upper(), 2)
+
+
+def quantize(amount: Decimal, currency: str = "USD") -> Decimal:
+    """Round half-up to the currency's minor unit. Refuses floats so none slip through."""
+    if isinstance(amount, float):
+        raise TypeError("money must be Decimal, not float")
+    exp = Decimal(1).scaleb(-minor_unit_exponent(currency))
+    return Decimal(amount).quantize(exp, rounding=ROUND_HALF_UP)
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    return int(quantize(amount, currency).scaleb(minor_unit_exponent(currency)))
+
+
+def from_minor_units(value: int, currency: str) -> Decimal:
+    return quantize(Decimal(value).scaleb(-minor_unit_exponent(currency)), currency)

@@ -1,0 +1,45 @@
+"""The console's roles, as Django groups, and the permissions each one holds.
+
+A data migration (``stores/migrations/0002_roles.py``) creates them, and ``post_migrate`` syncs
+them again, so a role that a later app extends here gets its new permissions on the next
+``migrate``. Syncing only adds: permissions an administrator gave a group by hand stay.
+"""
+
+from collections.abc import Iterable
+
+MERCHANT_ADMIN = "Merchant admin"
+STAFF = "Staff"
+
+_STORES_MODELS = ["merchant", "store", "webregister", "jwostoremapping", "jwostoremappingchange"]
+_STORES_CONFIGURABLE = ["merchant", "store", "webregister", "jwostoremapping"]
+
+
+def _perms(app: str, actions: Iterable[str], models: Iterable[str]) -> list[str]:
+    return [f"{app}.{action}_{model}" for model in models for action in actions]
+
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    MERCHANT_ADMIN: [
+        *_perms("stores", ["view"], _STORES_MODELS),
+        *_perms("stores", ["add", "change", "delete"], _STORES_CONFIGURABLE),
+    ],
+    STAFF: _perms("stores", ["view"], _STORES_MODELS),
+}
+
+
+def roles_sync(apps) -> None:
+    """Create the role groups and grant them their permissions (those that exist yet).
+
+    ``apps`` is a migration's historical app registry or ``django.apps.apps``.
+    """
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        for perm in perms:
+            app_label, codename = perm.split(".", 1)
+            found = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if found is not None:
+                group.permissions.add(found)

@@ -1,0 +1,15 @@
+"""The embedded default of `make run`: DEBUG, SQLite, the filesystem broker, the sandbox."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env("SECRET_KEY", default="local-development-only-not-secret")
+JWO_SANDBOX = env.bool("JWO_SANDBOX", default=True)
+JWO_CONNECTOR_SECRET = env("JWO_CONNECTOR_SECRET", default="local-connector-secret")
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
+
+# Serve static files straight from the apps (no collectstatic) when not in production.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,25 @@
+"""Production: secrets come from the environment only, and the sandbox is refused."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY is empty; production needs a real secret key.")
+JWO_SANDBOX = env.bool("JWO_SANDBOX", default=False)
+if JWO_SANDBOX:
+    raise ImproperlyConfigured(
+        "JWO_SANDBOX is on: the sandbox plays Amazon and must never run in production."
+    )
+if DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off in production.")
+JWO_CONNECTOR_SECRET = env("JWO_CONNECTOR_SECRET")
+
+STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStaticFilesStorage"  # noqa: F405
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True

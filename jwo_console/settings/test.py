@@ -1,0 +1,25 @@
+"""Settings for pytest: fast hashing, the sandbox on, whatever DATABASE_URL / REDIS_URL say."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, REDIS_URL, VAR_DIR, env, filesystem_broker_options
+
+DEBUG = False
+SECRET_KEY = "test-only-not-secret"
+JWO_SANDBOX = True
+JWO_CONNECTOR_SECRET = "test-connector-secret"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True  # end-to-end tests switch it off and start a real worker
+CELERY_TASK_EAGER_PROPAGATES = True
+if not REDIS_URL and not env("CELERY_BROKER_DIR", default=""):
+    # Keep the tests' messages apart from a running `make run`.
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"].pop("init_command", None)
+LOG_FORMAT = "text"
+LOGGING["handlers"]["console"]["formatter"] = "text"  # noqa: F405
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+# Serve static files straight from the apps (no collectstatic) when not in production.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,199 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from jwo_console.models import BaseModel
+
+from .choices import (
+    DelegationMode,
+    FraudAbuseStrategy,
+    LoyaltyProvider,
+    MappingChangeAction,
+    PaymentMode,
+)
+
+# Amazon's rule for a JWO store id: at most 255 characters of letters, digits, "_" and "-".
+JWO_STORE_ID_MAX_LENGTH = 255
+jwo_store_id_validator = RegexValidator(
+    r"^[0-9a-zA-Z_-]+$",
+    "Use only letters, digits, hyphens and underscores (Amazon's rule for a JWO store id).",
+    code="invalid_jwo_store_id",
+)
+currency_validator = RegexValidator(
+    r"^[A-Z]{3}$", "Use a 3-letter ISO 4217 code such as USD.", code="invalid_currency"
+)
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("%(value)s is not a known time zone.", params={"value": value})
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return sorted((tz, tz) for tz in zoneinfo.available_timezones() if "/" in tz or tz == "UTC")
+
+
+class Merchant(BaseModel):
+    """The retailer that owns stores and a catalog."""
+
+    name = models.CharField(max_length=200)
+    code = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Store(BaseModel):
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="stores")
+    name = models.CharField(max_length=200)
+    code = models.SlugField(max_length=50, unique=True)
+    time_zone = models.CharField(
+        max_length=64, choices=time_zone_choices, validators=[validate_time_zone]
+    )
+    currency = models.CharField(max_length=3, default="USD", validators=[currency_validator])
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField("state / region", max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, default="US")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class WebRegister(BaseModel):
+    """A store's web register: the register JWO orders are booked to."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="web_registers")
+    name = models.CharField(max_length=100)
+    code = models.SlugField(max_length=50)
+
+    class Meta:
+        ordering = ["store__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "code"], name="webregister_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store.name} · {self.name}"
+
+
+class JwoStoreMapping(BaseModel):
+    """Links one of our stores (and the web register its JWO orders go to) to an Amazon JWO store.
+
+    One mapping per store; one use of a JWO store id. The web register must belong to the store.
+    """
+
+    store = models.OneToOneField(Store, on_delete=models.PROTECT, related_name="jwo_mapping")
+    web_register = models.ForeignKey(WebRegister, on_delete=models.PROTECT, related_name="+")
+    jwo_store_id = models.CharField(
+        "JWO store ID",
+        max_length=JWO_STORE_ID_MAX_LENGTH,
+        unique=True,
+        validators=[jwo_store_id_validator, MaxLengthValidator(JWO_STORE_ID_MAX_LENGTH)],
+        error_messages={"unique": "This JWO store ID is already mapped to another store."},
+        help_text="The store's ID as Amazon gave it to you.",
+    )
+    loyalty_provider = models.CharField(max_length=20, choices=LoyaltyProvider.choices)
+    delegation_mode = models.CharField(
+        max_length=10, choices=DelegationMode.choices, default=DelegationMode.ORDER
+    )
+    payment_mode = models.CharField(
+        max_length=20, choices=PaymentMode.choices, default=PaymentMode.PAYMENT_SERVICE
+    )
+    fa_strategy = models.CharField(
+        "F&A strategy",
+        max_length=20,
+        choices=FraudAbuseStrategy.choices,
+        default=FraudAbuseStrategy.AMAZON_MANAGED,
+        help_text="Who decides whether a card-entry shopper with an unpaid trip may enter.",
+    )
+    entry_app = models.BooleanField("app entry (QR code)", default=True)
+    entry_card = models.BooleanField("card entry (tap)", default=True)
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        ordering = ["store__name"]
+        verbose_name = "JWO store mapping"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(entry_app=True) | Q(entry_card=True),
+                name="jwostoremapping_has_entry_method",
+                violation_error_message="Choose at least one entry method (app or card).",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store.name} → {self.jwo_store_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.store_id and self.web_register_id:
+            register_store = (
+                WebRegister.objects.filter(pk=self.web_register_id)
+                .values_list("store_id", flat=True)
+                .first()
+            )
+            if register_store != self.store_id:
+                raise ValidationError(
+                    {"web_register": "Choose a web register of the selected store."}
+                )
+
+    def snapshot(self) -> dict[str, str | bool]:
+        """What the audit trail records of this mapping: readable labels, not ids."""
+        return {
+            "store": self.store.name,
+            "web_register": self.web_register.name,
+            "jwo_store_id": self.jwo_store_id,
+            "loyalty_provider": self.get_loyalty_provider_display(),
+            "delegation_mode": self.get_delegation_mode_display(),
+            "payment_mode": self.get_payment_mode_display(),
+            "fa_strategy": self.get_fa_strategy_display(),
+            "entry_app": self.entry_app,
+            "entry_card": self.entry_card,
+            "is_active": self.is_active,
+        }
+
+
+class JwoStoreMappingChange(models.Model):
+    """Append-only audit trail: who changed which mapping when, before → after."""
+
+    mapping = models.ForeignKey(
+        JwoStoreMapping, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="jwo_mapping_changes")
+    action = models.CharField(max_length=10, choices=MappingChangeAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "JWO store mapping change"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.store} by {self.actor or 'system'}"
+
+    def changed_fields(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for every field whose value differs."""
+        before, after = self.before or {}, self.after or {}
+        keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
+        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
