@@ -197,3 +197,17 @@ class JwoStoreMappingChange(models.Model):
         before, after = self.before or {}, self.after or {}
         keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+    def changed_fields_display(self) -> list[tuple[str, object, object]]:
+        """``changed_fields`` for people: field labels, and Yes / No for switches."""
+
+        def show(value: object) -> object:
+            return (
+                {True: "Yes", False: "No"}.get(value, value) if isinstance(value, bool) else value
+            )
+
+        rows = []
+        for field, before, after in self.changed_fields():
+            label = str(JwoStoreMapping._meta.get_field(field).verbose_name)
+            rows.append((label[:1].upper() + label[1:], show(before), show(after)))
+        return rows

@@ -15,7 +15,9 @@ if not REDIS_URL and not env("CELERY_BROKER_DIR", default=""):
     # Keep the tests' messages apart from a running `make run`.
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"].pop("init_command", None)
+    # A file, not shared-cache memory: the live server and a real worker run in other threads,
+    # and shared-cache memory locks whole tables across them ("database table is locked").
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 LOG_FORMAT = "text"
 LOGGING["handlers"]["console"]["formatter"] = "text"  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

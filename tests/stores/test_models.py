@@ -95,3 +95,16 @@ def test_store_time_zone_and_currency_are_validated():
     with pytest.raises(ValidationError) as exc:
         store.full_clean(exclude=["merchant"])
     assert set(exc.value.message_dict) >= {"time_zone", "currency"}
+
+
+def test_audit_entries_read_in_plain_words():
+    from stores.models import JwoStoreMappingChange
+
+    change = JwoStoreMappingChange(
+        before={"web_register": "A", "entry_card": True, "jwo_store_id": "x"},
+        after={"web_register": "B", "entry_card": False, "jwo_store_id": "x"},
+    )
+    assert change.changed_fields_display() == [
+        ("Web register", "A", "B"),
+        ("Card entry (tap)", "Yes", "No"),
+    ]

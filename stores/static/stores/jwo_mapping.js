@@ -53,7 +53,16 @@
     });
   }
 
+  function clearError(event) {
+    const cell = event.target.closest("td");
+    if (!cell || !cell.classList.contains("has-error")) return;
+    cell.classList.remove("has-error");
+    cell.querySelectorAll(".errorlist").forEach(function (list) { list.remove(); });
+  }
+
   function wire(row) {
+    row.addEventListener("change", clearError);
+    row.addEventListener("input", clearError);
     const store = row.querySelector("select[name$='-store']");
     if (store) store.addEventListener("change", function () { syncRegisters(row); syncStores(); });
     const remove = row.querySelector(".remove-row");
