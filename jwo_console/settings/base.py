@@ -126,7 +126,7 @@ if REDIS_URL:
 else:
     # Embedded broker: kombu's filesystem transport, a folder of message files. A real worker and
     # beat run on it with no server to install. One folder serves producers and consumers alike.
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(
         Path(env("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
     )
