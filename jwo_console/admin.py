@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import WorkerHeartbeat
+from .models import AmazonApiCall, WorkerHeartbeat
 
 
 class ReadOnlyAdminMixin:
@@ -19,3 +19,21 @@ class ReadOnlyAdminMixin:
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["worker", "last_seen_at", "beats"]
+
+
+@admin.register(AmazonApiCall)
+class AmazonApiCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "started_at",
+        "service",
+        "operation",
+        "store_id",
+        "trip_id",
+        "attempt",
+        "http_status",
+        "duration_ms",
+        "error",
+    ]
+    list_filter = ["service", "operation", "http_status"]
+    search_fields = ["trip_id", "store_id", "operation", "error"]
+    date_hierarchy = "started_at"

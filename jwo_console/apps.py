@@ -20,3 +20,10 @@ class JwoConsoleConfig(AppConfig):
     def ready(self) -> None:
         # After every migrate (and every test flush), the role groups hold their permissions.
         post_migrate.connect(_sync_roles, dispatch_uid="jwo_console.sync_roles")
+
+        # Every call the Amazon client makes is stored (read-only in the admin).
+        from integrations.amazon.recording import add_recorder
+
+        from .calllog import amazon_call_record
+
+        add_recorder(amazon_call_record)

@@ -26,3 +26,33 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker} @ {self.last_seen_at:%Y-%m-%d %H:%M:%S}Z"
+
+
+class AmazonApiCall(models.Model):
+    """One attempt of one call to an Amazon-hosted API, as the client recorded it.
+
+    Credentials and signatures are redacted before they get here. Rows older than
+    ``JWO_CALL_LOG_RETENTION_DAYS`` are purged by a periodic task.
+    """
+
+    service = models.CharField(max_length=20, db_index=True)
+    operation = models.CharField(max_length=50, db_index=True)
+    method = models.CharField(max_length=10, default="POST")
+    url = models.URLField(max_length=500)
+    store_id = models.CharField(max_length=255, blank=True, db_index=True)
+    trip_id = models.CharField(max_length=255, blank=True, db_index=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    request_headers = models.JSONField(default=dict, blank=True)
+    request_body = models.JSONField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    started_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = "Amazon API call"
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.http_status or self.error} ({self.duration_ms} ms)"

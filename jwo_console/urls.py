@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -12,3 +13,6 @@ urlpatterns = [
     path("settings/integrations/", include("stores.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.JWO_SANDBOX:  # never in production: the production settings refuse JWO_SANDBOX
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "jwo_console",
     "stores",
+    "sandbox",  # its URLs are mounted only when JWO_SANDBOX is on
 ]
 
 MIDDLEWARE = [
@@ -147,12 +148,47 @@ JWO_SANDBOX = env.bool("JWO_SANDBOX", default=False)
 JWO_CONNECTOR_SECRET = env("JWO_CONNECTOR_SECRET", default="")
 JWO_CONNECTOR_SECRET_PREVIOUS = env("JWO_CONNECTOR_SECRET_PREVIOUS", default="")
 
+# Outbound calls to Amazon (integrations/amazon/config.py explains the order of resolution).
+JWO_ENVIRONMENT = env("JWO_ENVIRONMENT", default="test")  # Amazon's "test" or "production" hosts
+JWO_CATALOG_URL = env("JWO_CATALOG_URL", default="")
+JWO_PAYMENTS_URL = env("JWO_PAYMENTS_URL", default="")
+JWO_CHECKOUT_URL = env("JWO_CHECKOUT_URL", default="")
+JWO_FEEDBACK_URL = env("JWO_FEEDBACK_URL", default="")
+JWO_ROLE_ARN = env("JWO_ROLE_ARN", default="")
+JWO_STS_ENDPOINT_URL = env("JWO_STS_ENDPOINT_URL", default="")
+JWO_USE_AWS_CREDENTIALS = env.bool("JWO_USE_AWS_CREDENTIALS", default=False)
+JWO_HTTP_CONNECT_TIMEOUT = env.float("JWO_HTTP_CONNECT_TIMEOUT", default=3.05)
+JWO_HTTP_READ_TIMEOUT = env.float("JWO_HTTP_READ_TIMEOUT", default=10.0)
+JWO_HTTP_MAX_ATTEMPTS = env.int("JWO_HTTP_MAX_ATTEMPTS", default=4)
+JWO_HTTP_MAX_INLINE_RETRY_AFTER = env.float("JWO_HTTP_MAX_INLINE_RETRY_AFTER", default=30.0)
+JWO_FEEDBACK_TIME_UNIT = env("JWO_FEEDBACK_TIME_UNIT", default="ms")  # "ms" or "s"
+JWO_CALL_LOG_RETENTION_DAYS = env.int("JWO_CALL_LOG_RETENTION_DAYS", default=30)
+
+# The sandbox that plays Amazon (sandbox/), and the key pair its gateway accepts.
+JWO_SANDBOX_URL = env("JWO_SANDBOX_URL", default="http://127.0.0.1:8000/sandbox")
+JWO_SANDBOX_ACCESS_KEY_ID = env("JWO_SANDBOX_ACCESS_KEY_ID", default="AKIDJWOSANDBOX")
+JWO_SANDBOX_SECRET_ACCESS_KEY = env("JWO_SANDBOX_SECRET_ACCESS_KEY", default="sandbox-secret-key")
+JWO_SANDBOX_CONNECTOR_URL = env("JWO_SANDBOX_CONNECTOR_URL", default="http://127.0.0.1:8000")
+# The Checkout page does not say whether unitPrice.price is per unit or per line: "line" (the
+# line's shelf amount; totalPrice = price - promotions + salesTax) or "unit" (times the quantity).
+JWO_CHECKOUT_PRICE_PER = env("JWO_CHECKOUT_PRICE_PER", default="line")
+SANDBOX_AUTO_REGISTER_STORES = env.bool("SANDBOX_AUTO_REGISTER_STORES", default=True)
+SANDBOX_CATALOG_STEP_SECONDS = env.float("SANDBOX_CATALOG_STEP_SECONDS", default=2.0)
+SANDBOX_REPORT_LINK_TTL_SECONDS = env.int("SANDBOX_REPORT_LINK_TTL_SECONDS", default=3600)
+SANDBOX_SQS_ENDPOINT_URL = env("SANDBOX_SQS_ENDPOINT_URL", default="")
+SANDBOX_SQS_QUEUE_NAME = env("SANDBOX_SQS_QUEUE_NAME", default="jwo-catalog-notifications")
+
 # --- Health -----------------------------------------------------------------------------------
 HEALTH_BROKER_TIMEOUT_SECONDS = 3
 HEALTH_WORKER_STALE_AFTER_SECONDS = 5 * 60
 CELERY_BEAT_SCHEDULE = {
     # Proves that beat and a worker are alive; /healthz shows how long ago it ran.
     "worker-heartbeat": {"task": "jwo_console.tasks.heartbeat_task", "schedule": 60.0},
+    # Drop recorded Amazon calls older than JWO_CALL_LOG_RETENTION_DAYS, once an hour.
+    "amazon-call-log-purge": {
+        "task": "jwo_console.tasks.amazon_calls_purge_task",
+        "schedule": 3600.0,
+    },
 }
 
 # --- DRF --------------------------------------------------------------------------------------

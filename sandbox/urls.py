@@ -1,0 +1,37 @@
+from django.urls import path
+
+from . import catalog_api, payments_api, views
+
+app_name = "sandbox"
+
+urlpatterns = [
+    # Amazon-hosted APIs, one prefix per service (each a base URL of the console's client).
+    path("payments/v1/adjust/charge", payments_api.adjust_charge, name="adjust"),
+    path("payments/v1/cancel/charge", payments_api.cancel_charge, name="cancel"),
+    path("payments/v1/capture/charge", payments_api.capture_charge, name="capture"),
+    path("payments/v1/refund", payments_api.refund, name="refund"),
+    path(
+        "payments/v1/payment/transactional-data",
+        payments_api.transactional_data,
+        name="transactional-data",
+    ),
+    path("payments/v1/identity/shopper", payments_api.shopper_identity, name="shopper-identity"),
+    path("checkout/v1/checkout/carts", payments_api.checkout_cart, name="checkout"),
+    path(
+        "feedback/v1/feedback/payment-status",
+        payments_api.report_payment_status,
+        name="payment-status",
+    ),
+    path("catalog/v1/catalog/upload", catalog_api.upload_catalog, name="catalog-upload"),
+    path(
+        "catalog/v1/catalog/getCatalogUploadStatus",
+        catalog_api.get_catalog_upload_status,
+        name="catalog-status",
+    ),
+    path("catalog/v1/catalog/archive", catalog_api.archive_catalog, name="catalog-archive"),
+    path("catalog/reports/<str:ingestion_id>", catalog_api.catalog_report, name="catalog-report"),
+    # Pages for people.
+    path("", views.overview, name="overview"),
+    path("faults/", views.faults, name="faults"),
+    path("gates/", views.gates, name="gates"),
+]
