@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import HttpRequest
 
 # The console's navigation: (section, [(label, url name, permission needed)]). Sections appear
@@ -19,4 +20,15 @@ def navigation(request: HttpRequest) -> dict:
         allowed = [(label, name) for label, name, perm in entries if user.has_perm(perm)]
         if allowed:
             sections.append((title, allowed))
+    if settings.JWO_SANDBOX and user.has_perm("stores.view_store"):  # console roles only
+        sections.append(
+            (
+                "Sandbox",
+                [
+                    ("What Amazon saw", "sandbox:overview"),
+                    ("Store gates", "sandbox:gates"),
+                    ("Fault injection", "sandbox:faults"),
+                ],
+            )
+        )
     return {"nav_sections": sections}

@@ -1,13 +1,148 @@
+"""The sandbox's pages: what "Amazon" saw, fault injection, and the store gates."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import user_passes_test
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from .catalog_api import processing_status, report_link
+from .forms import FaultForm, GateForm
+from .models import (
+    SandboxCall,
+    SandboxCatalogItem,
+    SandboxCatalogUpload,
+    SandboxCheckoutOrder,
+    SandboxFault,
+    SandboxPaymentReport,
+    SandboxRefund,
+    SandboxStore,
+    SandboxTrip,
+)
+from .simulator import GateSimulator, SimulationConfig
+
+SHOWN = 50
 
 
+def _console_user(user) -> bool:
+    return user.is_active and (user.is_staff or user.groups.exists())
+
+
+console_users_only = user_passes_test(_console_user)
+
+
+@console_users_only
 def overview(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("sandbox")
+    service = request.GET.get("service", "")
+    calls = SandboxCall.objects.all()
+    if service:
+        calls = calls.filter(service=service)
+    uploads = list(SandboxCatalogUpload.objects.all()[:SHOWN])
+    for upload in uploads:
+        upload.status = processing_status(upload)
+        upload.link = report_link(upload.ingestion_id) if upload.status == "DONE" else ""
+    context = {
+        "service": service,
+        "services": ["payments", "checkout", "feedback", "catalog"],
+        "calls": calls[:SHOWN],
+        "call_count": calls.count(),
+        "trips": SandboxTrip.objects.all()[:SHOWN],
+        "trip_count": SandboxTrip.objects.count(),
+        "orders": SandboxCheckoutOrder.objects.order_by("-created_at")[:SHOWN],
+        "refunds": SandboxRefund.objects.select_related("trip").order_by("-created_at")[:SHOWN],
+        "reports": SandboxPaymentReport.objects.select_related("trip").order_by("-created_at")[
+            :SHOWN
+        ],
+        "uploads": uploads,
+        "stores": SandboxStore.objects.all(),
+        "faults": SandboxFault.objects.exclude(remaining=0),
+    }
+    return render(request, "sandbox/overview.html", context)
 
 
+@console_users_only
+@require_http_methods(["GET", "POST"])
 def faults(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("faults")
+    if request.method == "POST":
+        if "remove" in request.POST:
+            SandboxFault.objects.filter(pk=request.POST["remove"]).delete()
+            messages.success(request, "Fault removed.")
+            return redirect("sandbox:faults")
+        if "clear" in request.POST:
+            SandboxFault.objects.all().delete()
+            messages.success(request, "All faults cleared.")
+            return redirect("sandbox:faults")
+        form = FaultForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            fault = SandboxFault.objects.create(
+                service=data["service"],
+                operation=data["operation"],
+                kind=data["kind"],
+                remaining=data["count"],
+                latency_ms=data["latency_ms"],
+                retry_after=data["retry_after"],
+            )
+            messages.success(request, f"Injecting: {fault}.")
+            return redirect("sandbox:faults")
+    else:
+        form = FaultForm()
+    active = SandboxFault.objects.exclude(remaining=0)
+    return render(request, "sandbox/faults.html", {"form": form, "faults": active})
 
 
+@console_users_only
+@require_http_methods(["GET", "POST"])
 def gates(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("gates")
+    """Pick a store and a shopper, add items, walk out, and watch every call the gate made."""
+    store_id = request.POST.get("store") or request.GET.get("store") or ""
+    form = GateForm(request.POST or None, initial={"store": store_id, "entry": "APP"})
+    catalog = SandboxCatalogItem.objects.filter(store_id=store_id, archived=False)[:200]
+    outcome = None
+    if request.method == "POST" and form.is_valid():
+        cart = []
+        for item in catalog:
+            raw = request.POST.get(f"qty-{item.item_sku}", "").strip()
+            try:
+                qty = Decimal(raw) if raw else Decimal(0)
+            except InvalidOperation:
+                qty = Decimal(0)
+            if qty > 0:
+                cart.append(
+                    {
+                        "id": item.item_sku,
+                        "type": "SKU",
+                        "quantity": {"value": f"{qty:.1f}", "unit": "unit"},
+                        "externalIdentifiers": [{"id": item.external_product_id, "type": "UPC"}],
+                    }
+                )
+        unknown = request.POST.get("unknown_sku", "").strip()
+        if unknown:
+            cart.append(
+                {"id": unknown, "type": "SKU", "quantity": {"value": "1.0", "unit": "unit"}}
+            )
+        data = form.cleaned_data
+        simulator = GateSimulator(
+            SimulationConfig(
+                connector_url=settings.JWO_SANDBOX_CONNECTOR_URL,
+                connector_secret=settings.JWO_CONNECTOR_SECRET,
+                store_id=data["store"].store_id,
+                retailer_fa=data["retailer_fa"],
+                group_rate=0,
+                loyalty_rate=0,
+            )
+        )
+        outcome = simulator.run_trip(
+            data["shopper_no"], entry=data["entry"], card_profile=data["card_profile"], cart=cart
+        )
+    context = {
+        "form": form,
+        "catalog": catalog,
+        "store_id": store_id,
+        "outcome": outcome,
+        "connector_url": settings.JWO_SANDBOX_CONNECTOR_URL,
+    }
+    return render(request, "sandbox/gates.html", context)

@@ -7,6 +7,8 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="local-development-only-not-secret")
 JWO_SANDBOX = env.bool("JWO_SANDBOX", default=True)
 JWO_CONNECTOR_SECRET = env("JWO_CONNECTOR_SECRET", default="local-connector-secret")
+# make run starts moto's server: the sandbox publishes catalog upload results to a real SQS API.
+SANDBOX_SQS_ENDPOINT_URL = env("SANDBOX_SQS_ENDPOINT_URL", default="http://127.0.0.1:5001")
 LOG_FORMAT = env("LOG_FORMAT", default="text")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
 

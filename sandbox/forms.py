@@ -1,0 +1,46 @@
+from django import forms
+
+from .models import CardProfile, FaultKind, SandboxStore
+
+SERVICES = [
+    ("*", "any service"),
+    ("payments", "payments"),
+    ("checkout", "checkout"),
+    ("feedback", "feedback"),
+    ("catalog", "catalog"),
+]
+OPERATIONS = [("*", "any operation")] + [
+    (op, op)
+    for op in (
+        "AdjustCharge",
+        "CancelCharge",
+        "CaptureCharge",
+        "Refund",
+        "GetTransactionalData",
+        "GetShopperIdentity",
+        "CheckoutCart",
+        "ReportPaymentStatus",
+        "UploadCatalog",
+        "GetCatalogUploadStatus",
+        "ArchiveCatalog",
+    )
+]
+
+
+class FaultForm(forms.Form):
+    service = forms.ChoiceField(choices=SERVICES)
+    operation = forms.ChoiceField(choices=OPERATIONS)
+    kind = forms.ChoiceField(choices=FaultKind.choices)
+    count = forms.IntegerField(min_value=1, required=False, help_text="empty: until removed")
+    latency_ms = forms.IntegerField(min_value=0, initial=2000, label="Latency (ms)")
+    retry_after = forms.IntegerField(min_value=0, initial=1, label="Retry-After (s)")
+
+
+class GateForm(forms.Form):
+    store = forms.ModelChoiceField(queryset=SandboxStore.objects.all(), to_field_name="store_id")
+    entry = forms.ChoiceField(
+        choices=[("APP", "App (Scan Key Code)"), ("CARD", "Card (tap)")], widget=forms.RadioSelect
+    )
+    card_profile = forms.ChoiceField(choices=CardProfile.choices, initial=CardProfile.OK)
+    retailer_fa = forms.BooleanField(required=False, label="Store uses retailer-managed F&A")
+    shopper_no = forms.IntegerField(min_value=1, initial=1, label="Shopper number")

@@ -1,0 +1,127 @@
+import pytest
+from django.core.management import call_command
+
+from sandbox.models import SandboxCatalogItem, SandboxStore, SandboxTrip
+from sandbox.simulator import GateSimulator, SimulationConfig
+from tests.sandbox import stub_connector
+
+pytestmark = pytest.mark.django_db(transaction=True)
+STORE = "jwo-sim-store"
+
+
+@pytest.fixture
+def connector(live_server, settings):
+    settings.ROOT_URLCONF = "tests.sandbox.stub_connector"
+    stub_connector.received.clear()
+    stub_connector.purchases.clear()
+    SandboxStore.objects.create(store_id=STORE)
+    SandboxCatalogItem.objects.bulk_create(
+        SandboxCatalogItem(
+            store_id=STORE, item_sku=f"SKU-{i}", item_name=f"Item {i}", external_product_id="0"
+        )
+        for i in range(8)
+    )
+    return live_server
+
+
+def _config(live_server, **kw) -> SimulationConfig:
+    fields = {
+        "connector_url": live_server.url,
+        "connector_secret": "test-connector-secret",
+        "store_id": STORE,
+        "seed": 7,
+    }
+    fields.update(kw)
+    return SimulationConfig(**fields)
+
+
+def test_app_shoppers_enter_take_items_and_walk_out(connector):
+    sim = GateSimulator(
+        _config(
+            connector,
+            shoppers=6,
+            concurrency=3,
+            app_share=1.0,
+            empty_rate=0,
+            unknown_sku_rate=0,
+            group_rate=0,
+        )
+    )
+    summary = sim.run()
+    refused = [o for o in summary.outcomes if not o.admitted]
+    assert [o.shopper_no for o in refused] == [2]  # the stub refuses shopper 2's key
+    assert SandboxTrip.objects.get(trip_id=refused[0].trip_id).cancelled is True
+    walked_out = [o for o in summary.outcomes if o.admitted]
+    assert len(walked_out) == 5
+    assert all(o.purchase_status == 201 and o.purchase_id for o in walked_out)
+    for outcome in walked_out:
+        trip = SandboxTrip.objects.get(trip_id=outcome.trip_id)
+        assert trip.entry == "APP" and trip.preauth_amount > 0
+        assert [i["id"] for i in trip.cart] == [i["id"] for i in outcome.cart]
+        assert all(i["id"].startswith("SKU-") for i in outcome.cart)
+    purchase = next(b for p, b in stub_connector.received if p == "/v1/order/purchases")
+    event = purchase["shoppingTrip"]["authEvents"][0]
+    assert event["payloadType"] == "SCAN_CODE" and event["scanResult"]["type"] == "SHOPPER"
+    assert set(event) >= {"id", "timestamp", "location"}  # the reference spellings
+    lines = summary.lines()
+    assert lines[1] == "entry: APP 5/6 admitted"
+    assert lines[2] == "purchases by HTTP status: 201: 5"
+    assert any(line.startswith("/v1/identity/identity-keys: n=6 p50=") for line in lines)
+
+
+def test_card_entry_with_retailer_fa_loyalty_groups_empty_and_unknown_carts(connector):
+    sim = GateSimulator(
+        _config(
+            connector,
+            shoppers=12,
+            app_share=0.0,
+            retailer_fa=True,
+            loyalty_rate=1.0,
+            group_rate=1.0,
+            empty_rate=0.3,
+            unknown_sku_rate=0.5,
+        )
+    )
+    summary = sim.run()
+    assert all(o.admitted and o.purchase_status == 201 for o in summary.outcomes)
+    paths = [p for p, _ in stub_connector.received]
+    assert paths.count("/v1/fraudandabuse/shopperauthorization") >= 24  # 2-3 members a trip
+    assert paths.count("/v1/identity/scan") == 12
+    purchases = [b for p, b in stub_connector.received if p == "/v1/order/purchases"]
+    assert all(len(b["shoppingTrip"]["authEvents"]) >= 3 for b in purchases)  # group + loyalty
+    assert any(b["cartItems"] == [] for b in purchases)
+    assert any(any(i["id"].startswith("SKU-UNKNOWN") for i in b["cartItems"]) for b in purchases)
+    loyalty = [
+        e
+        for b in purchases
+        for e in b["shoppingTrip"]["authEvents"]
+        if e.get("scanResult", {}).get("type") == "LOYALTY"
+    ]
+    assert len(loyalty) == 12 and loyalty[0]["scanResult"]["id"].startswith("loyal-")
+
+
+def test_wrong_secret_shows_as_refused_entries(connector):
+    summary = GateSimulator(
+        _config(connector, shoppers=2, app_share=1.0, connector_secret="wrong")
+    ).run()
+    assert [o.admitted for o in summary.outcomes] == [False, False]
+    assert {s.status for o in summary.outcomes for s in o.steps} == {401}
+
+
+def test_the_command_prints_a_summary(connector, capsys):
+    call_command(
+        "simulate_trips",
+        "--store",
+        STORE,
+        "--shoppers",
+        "4",
+        "--connector-url",
+        connector.url,
+        "--secret",
+        "test-connector-secret",
+        "--seed",
+        "1",
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("4 shoppers in ")
+    assert "/v1/order/purchases: n=" in out
