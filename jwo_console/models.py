@@ -38,7 +38,7 @@ class AmazonApiCall(models.Model):
     service = models.CharField(max_length=20, db_index=True)
     operation = models.CharField(max_length=50, db_index=True)
     method = models.CharField(max_length=10, default="POST")
-    url = models.URLField(max_length=500)
+    url = models.CharField(max_length=500)
     store_id = models.CharField(max_length=255, blank=True, db_index=True)
     trip_id = models.CharField(max_length=255, blank=True, db_index=True)
     attempt = models.PositiveSmallIntegerField(default=1)

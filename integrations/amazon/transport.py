@@ -160,7 +160,12 @@ class AmazonTransport:
         record.error = error
         recording.emit(record)
         logger.info(
-            "amazon call",
+            "amazon call %s.%s -> %s in %d ms (attempt %d)",
+            record.service,
+            record.operation,
+            status if status is not None else record.error,
+            record.duration_ms,
+            record.attempt,
             extra={
                 "service": record.service,
                 "operation": record.operation,
@@ -196,7 +201,7 @@ class AmazonTransport:
                 return True
             return retry_safe
 
-        backoff = wait_exponential_jitter(initial=0.5, max=8, jitter=0.5)
+        backoff = wait_exponential_jitter(multiplier=0.5, max=8, jitter=0.5)
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
