@@ -159,6 +159,20 @@ def _publish_later(upload: SandboxCatalogUpload) -> None:
     transaction.on_commit(publish)
 
 
+def _ingested(kind: str, *, received: int, accepted: int, report: list[dict]) -> tuple[int, dict]:
+    """Keep the ingestion and its report, notify when done, answer 201 ``{ingestionId}``."""
+    upload = SandboxCatalogUpload.objects.create(
+        ingestion_id=str(uuid.uuid4()),
+        kind=kind,
+        item_count=received,
+        accepted=accepted,
+        rejected=received - accepted,
+        report={"items": report},
+    )
+    _publish_later(upload)
+    return 201, {"ingestionId": upload.ingestion_id}
+
+
 @amazon_api("catalog", "UploadCatalog")
 @transaction.atomic
 def upload_catalog(data: dict):
@@ -219,16 +233,7 @@ def upload_catalog(data: dict):
             changed.append(row)
     SandboxCatalogItem.objects.bulk_create(new, batch_size=2000)
     SandboxCatalogItem.objects.bulk_update(changed, list(fields), batch_size=2000)
-    upload = SandboxCatalogUpload.objects.create(
-        ingestion_id=str(uuid.uuid4()),
-        kind="UPLOAD",
-        item_count=len(items),
-        accepted=len(accepted),
-        rejected=len(items) - len(accepted),
-        report={"items": report_items},
-    )
-    _publish_later(upload)
-    return 201, {"ingestionId": upload.ingestion_id}
+    return _ingested("UPLOAD", received=len(items), accepted=len(accepted), report=report_items)
 
 
 def processing_status(upload: SandboxCatalogUpload) -> str:
@@ -312,16 +317,7 @@ def archive_catalog(data: dict):
                 }
             )
     SandboxCatalogItem.objects.filter(store_id__in=every, item_sku__in=active).update(archived=True)
-    upload = SandboxCatalogUpload.objects.create(
-        ingestion_id=str(uuid.uuid4()),
-        kind="ARCHIVE",
-        item_count=len(skus),
-        accepted=len(active),
-        rejected=len(skus) - len(active),
-        report={"items": report},
-    )
-    _publish_later(upload)
-    return 201, {"ingestionId": upload.ingestion_id}
+    return _ingested("ARCHIVE", received=len(skus), accepted=len(active), report=report)
 
 
 @login_not_required

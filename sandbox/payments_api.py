@@ -22,10 +22,16 @@ from .trips import find_trip, known_store
 UNKNOWN_TRIP = "UnknownShoppingTrip"
 
 
-def _trip_ref(data: dict, *, for_update: bool = True):
-    store_id = v.string(data, "storeId", pattern=v.STORE_ID)
-    trip_id = v.string(data, "shoppingTripId", pattern=v.TRIP_ID)
-    trip = find_trip(store_id, trip_id, for_update=for_update)
+def _ids(data: dict) -> tuple[str, str]:
+    """``storeId`` and ``shoppingTripId``, checked before anything else in the body."""
+    return (
+        v.string(data, "storeId", pattern=v.STORE_ID),
+        v.string(data, "shoppingTripId", pattern=v.TRIP_ID),
+    )
+
+
+def _trip(ids: tuple[str, str], *, for_update: bool = True):
+    trip = find_trip(*ids, for_update=for_update)
     if trip is None:
         raise v.Invalid(UNKNOWN_TRIP)
     return trip
@@ -34,10 +40,9 @@ def _trip_ref(data: dict, *, for_update: bool = True):
 @amazon_api("payments", "AdjustCharge")
 @transaction.atomic
 def adjust_charge(data: dict):
-    v.string(data, "storeId", pattern=v.STORE_ID)
-    v.string(data, "shoppingTripId", pattern=v.TRIP_ID)
+    ids = _ids(data)
     total, code = v.payment_money(data)
-    trip = _trip_ref(data)
+    trip = _trip(ids)
     if trip.cancelled or trip.captured_amount > 0:
         raise v.Invalid(v.BAD_REQUEST, "the trip is already captured or cancelled")
     if trip.card_profile == CardProfile.PENDING_ONCE and not trip.pending_served:
@@ -67,7 +72,7 @@ def adjust_charge(data: dict):
 @amazon_api("payments", "CancelCharge")
 @transaction.atomic
 def cancel_charge(data: dict):
-    trip = _trip_ref(data)
+    trip = _trip(_ids(data))
     if trip.captured_amount > 0:
         raise v.Invalid(v.BAD_REQUEST, "the trip is captured; refund it instead")
     trip.cancelled = True
@@ -78,10 +83,9 @@ def cancel_charge(data: dict):
 @amazon_api("payments", "CaptureCharge")
 @transaction.atomic
 def capture_charge(data: dict):
-    v.string(data, "storeId", pattern=v.STORE_ID)
-    v.string(data, "shoppingTripId", pattern=v.TRIP_ID)
+    ids = _ids(data)
     amount, _ = v.payment_money(data, positive=True)
-    trip = _trip_ref(data)
+    trip = _trip(ids)
     if trip.cancelled:
         raise v.Invalid(v.BAD_REQUEST, "the trip is cancelled")
     if trip.captured_amount > 0:
@@ -98,14 +102,13 @@ def capture_charge(data: dict):
 @amazon_api("payments", "Refund")
 @transaction.atomic
 def refund(data: dict):
-    v.string(data, "storeId", pattern=v.STORE_ID)
-    v.string(data, "shoppingTripId", pattern=v.TRIP_ID)
+    ids = _ids(data)
     amount, _ = v.payment_money(data, positive=True)
     request_id = v.string(data, "refundRequestId", pattern=v.REFUND_REQUEST_ID, max_len=36)
     reason = data.get("refundReasonCode")
     if reason not in v.REFUND_REASONS:
         raise v.Invalid(v.BAD_REQUEST, "refundReasonCode is not one of the allowed values")
-    trip = _trip_ref(data)
+    trip = _trip(ids)
     existing = SandboxRefund.objects.filter(refund_request_id=request_id).first()
     if existing is not None:
         if existing.trip_id != trip.pk or existing.amount != amount:
@@ -133,7 +136,7 @@ def refund(data: dict):
 
 @amazon_api("payments", "GetTransactionalData")
 def transactional_data(data: dict):
-    trip = _trip_ref(data, for_update=False)
+    trip = _trip(_ids(data), for_update=False)
     return 200, {
         "brand": trip.card_brand,
         "posEntryMode": "EMV_9F39_07",
@@ -168,8 +171,7 @@ def shopper_identity(data: dict):
 @amazon_api("feedback", "ReportPaymentStatus")
 @transaction.atomic
 def report_payment_status(data: dict):
-    v.string(data, "storeId", pattern=v.STORE_ID)
-    v.string(data, "shoppingTripId", pattern=v.TRIP_ID)
+    ids = _ids(data)
     total, code = v.payment_money(data, "totalAmount")
     settled, _ = v.payment_money(data, "settledAmount")
     when = data.get("paymentStatusTime")
@@ -177,7 +179,7 @@ def report_payment_status(data: dict):
         raise v.Invalid(v.BAD_REQUEST, "paymentStatusTime must be a whole number")
     if settled > total:
         raise v.Invalid(v.BAD_REQUEST, "settledAmount exceeds totalAmount")
-    trip = _trip_ref(data)
+    trip = _trip(ids)
     SandboxPaymentReport.objects.create(
         trip=trip,
         total_amount=total,
