@@ -18,12 +18,31 @@ def _perms(app: str, actions: Iterable[str], models: Iterable[str]) -> list[str]
     return [f"{app}.{action}_{model}" for model in models for action in actions]
 
 
+_CATALOG_MODELS = [
+    "item",
+    "storeitem",
+    "catalogsyncrun",
+    "catalogupload",
+    "catalogimport",
+    "catalogsyncschedule",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MERCHANT_ADMIN: [
         *_perms("stores", ["view"], _STORES_MODELS),
         *_perms("stores", ["add", "change", "delete"], _STORES_CONFIGURABLE),
+        *_perms("catalog", ["view"], _CATALOG_MODELS),
+        # edit items, import CSV (add_catalogimport), press Sync Items (add_catalogsyncrun),
+        # change the sync schedule
+        *_perms("catalog", ["add", "change"], ["item", "storeitem"]),
+        "catalog.add_catalogimport",
+        "catalog.add_catalogsyncrun",
+        "catalog.change_catalogsyncschedule",
     ],
-    STAFF: _perms("stores", ["view"], _STORES_MODELS),
+    STAFF: [
+        *_perms("stores", ["view"], _STORES_MODELS),
+        *_perms("catalog", ["view"], _CATALOG_MODELS),
+    ],
 }
 
 
@@ -43,3 +62,14 @@ def roles_sync(apps) -> None:
             ).first()
             if found is not None:
                 group.permissions.add(found)
+
+
+def roles_migrate(apps, schema_editor) -> None:
+    """For data migrations: create the permissions that exist so far, then sync the roles."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    roles_sync(apps)

@@ -194,9 +194,28 @@ def upload_catalog(data: dict):
                 raise v.Invalid(f"{field} exceeds {MAX_FIELD} characters")
     _stores_of_request({i["store_id"] for i in items})
 
+    # One SKU maps to one scannable barcode in a store: a barcode another SKU already holds
+    # (in Amazon's catalog or earlier in this upload) is refused.
+    holders = {
+        (row.store_id, row.external_product_id): row.item_sku
+        for row in SandboxCatalogItem.objects.filter(
+            store_id__in={i["store_id"] for i in items},
+            external_product_id__in={i["external_product_id"] for i in items},
+            archived=False,
+        )
+    }
     report_items, accepted = [], []
     for item in items:
         errors = item_errors(item)
+        key = (item["store_id"], item["external_product_id"])
+        holder = holders.setdefault(key, item["item_sku"])
+        if holder != item["item_sku"]:
+            errors.append(
+                {
+                    "code": "DUPLICATE_BARCODE",
+                    "message": f"barcode {key[1]} already belongs to SKU {holder}",
+                }
+            )
         report_items.append(
             {
                 "item_sku": item["item_sku"],

@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from .money import two_places
-from .transport import AmazonTransport, require
+from .ratelimit import RateLimiter, catalog_limiter
+from .transport import AmazonResponse, AmazonTransport, require
 
 MAX_ITEMS_PER_REQUEST = 10_000
 PROCESSING_STATUSES = ("INQUEUE", "INPROGRESS", "DONE", "CANCELLED", "FATAL")
@@ -82,14 +83,23 @@ class CatalogUploadStatus:
 
 
 class CatalogClient:
-    def __init__(self, transport: AmazonTransport | None = None) -> None:
+    """Every call first takes a token from the shared 10-per-second limiter."""
+
+    def __init__(
+        self, transport: AmazonTransport | None = None, limiter: RateLimiter | None = None
+    ) -> None:
         self.transport = transport or AmazonTransport("catalog")
+        self.limiter = limiter or catalog_limiter()
+
+    def _post(self, **kwargs) -> AmazonResponse:
+        self.limiter.acquire()
+        return self.transport.post(**kwargs)
 
     def upload_catalog(self, items: Sequence[CatalogItem]) -> UploadCatalogResult:
         if not 1 <= len(items) <= MAX_ITEMS_PER_REQUEST:
             raise ValueError(f"an upload holds 1..{MAX_ITEMS_PER_REQUEST} items, not {len(items)}")
         store_ids = sorted({i.store_id for i in items})
-        response = self.transport.post(
+        response = self._post(
             operation="UploadCatalog",
             path="/v1/catalog/upload",
             payload={"catalogItems": [i.to_wire() for i in items]},
@@ -99,7 +109,7 @@ class CatalogClient:
         return UploadCatalogResult(require(response.data, "ingestionId", "UploadCatalog"))
 
     def get_catalog_upload_status(self, ingestion_id: str) -> CatalogUploadStatus:
-        response = self.transport.post(
+        response = self._post(
             operation="GetCatalogUploadStatus",
             path="/v1/catalog/getCatalogUploadStatus",
             payload={"ingestionId": ingestion_id},
@@ -118,7 +128,7 @@ class CatalogClient:
         all of them (contract §5.1); Amazon refuses a partial list."""
         if not 1 <= len(item_skus) <= MAX_ITEMS_PER_REQUEST:
             raise ValueError(f"an archive holds 1..{MAX_ITEMS_PER_REQUEST} SKUs")
-        response = self.transport.post(
+        response = self._post(
             operation="ArchiveCatalog",
             path="/v1/catalog/archive",
             payload={

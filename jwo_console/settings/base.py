@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "jwo_console",
     "stores",
+    "django_filters",
+    "catalog",
     "sandbox",  # its URLs are mounted only when JWO_SANDBOX is on
 ]
 
@@ -173,6 +175,12 @@ JWO_SANDBOX_CONNECTOR_URL = env("JWO_SANDBOX_CONNECTOR_URL", default="http://127
 # line's shelf amount; totalPrice = price - promotions + salesTax) or "unit" (times the quantity).
 JWO_CHECKOUT_PRICE_PER = env("JWO_CHECKOUT_PRICE_PER", default="line")
 SANDBOX_AUTO_REGISTER_STORES = env.bool("SANDBOX_AUTO_REGISTER_STORES", default=True)
+# Where Amazon's catalog upload notifications arrive (the retailer's SQS queue).
+JWO_CATALOG_SQS_QUEUE_URL = env("JWO_CATALOG_SQS_QUEUE_URL", default="")
+JWO_CATALOG_SQS_QUEUE_NAME = env("JWO_CATALOG_SQS_QUEUE_NAME", default="")
+JWO_CATALOG_SQS_ENDPOINT_URL = env("JWO_CATALOG_SQS_ENDPOINT_URL", default="")
+CATALOG_UPLOAD_BATCH_SIZE = env.int("CATALOG_UPLOAD_BATCH_SIZE", default=10_000)
+CATALOG_POLL_AFTER_SECONDS = env.int("CATALOG_POLL_AFTER_SECONDS", default=30)
 SANDBOX_CATALOG_STEP_SECONDS = env.float("SANDBOX_CATALOG_STEP_SECONDS", default=2.0)
 SANDBOX_REPORT_LINK_TTL_SECONDS = env.int("SANDBOX_REPORT_LINK_TTL_SECONDS", default=3600)
 SANDBOX_SQS_ENDPOINT_URL = env("SANDBOX_SQS_ENDPOINT_URL", default="")
@@ -185,6 +193,17 @@ CELERY_BEAT_SCHEDULE = {
     # Proves that beat and a worker are alive; /healthz shows how long ago it ran.
     "worker-heartbeat": {"task": "jwo_console.tasks.heartbeat_task", "schedule": 60.0},
     # Drop recorded Amazon calls older than JWO_CALL_LOG_RETENTION_DAYS, once an hour.
+    # Catalog: results by notification (every 10 s), polling as the fallback, the merchants'
+    # incremental sync schedules (every minute).
+    "catalog-notifications": {
+        "task": "catalog.tasks.catalog_notifications_consume_task",
+        "schedule": 10.0,
+    },
+    "catalog-results-poll": {"task": "catalog.tasks.catalog_uploads_poll_task", "schedule": 30.0},
+    "catalog-sync-schedules": {
+        "task": "catalog.tasks.catalog_sync_schedules_task",
+        "schedule": 60.0,
+    },
     "amazon-call-log-purge": {
         "task": "jwo_console.tasks.amazon_calls_purge_task",
         "schedule": 3600.0,

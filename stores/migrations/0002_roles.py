@@ -1,18 +1,8 @@
 """Create the console's two roles as groups: Merchant admin (configures) and Staff (reads)."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from jwo_console.roles import MERCHANT_ADMIN, STAFF, roles_sync
-
-
-def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations; create them now so groups can hold them.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    roles_sync(apps)
+from jwo_console.roles import MERCHANT_ADMIN, STAFF, roles_migrate
 
 
 def remove_roles(apps, schema_editor):
@@ -26,4 +16,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(create_roles, remove_roles)]
+    operations = [migrations.RunPython(roles_migrate, remove_roles)]

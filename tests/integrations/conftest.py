@@ -1,6 +1,5 @@
 import pytest
 
-from integrations.amazon import config
 from integrations.amazon.catalog import CatalogClient
 from integrations.amazon.checkout import CheckoutClient
 from integrations.amazon.feedback import FeedbackClient
@@ -13,19 +12,6 @@ class Sleeps(list):
 
     def __call__(self, seconds: float) -> None:
         self.append(round(seconds, 3))
-
-
-@pytest.fixture
-def sandbox(live_server, settings, transactional_db):
-    """The console's Amazon clients pointed at the sandbox on a live server (real HTTP)."""
-    settings.JWO_SANDBOX = True
-    settings.JWO_SANDBOX_URL = f"{live_server.url}/sandbox"
-    for name in ("JWO_CATALOG_URL", "JWO_PAYMENTS_URL", "JWO_CHECKOUT_URL", "JWO_FEEDBACK_URL"):
-        setattr(settings, name, "")
-    settings.JWO_HTTP_MAX_ATTEMPTS = 4
-    config.credentials.cache_clear()
-    yield live_server
-    config.credentials.cache_clear()
 
 
 @pytest.fixture

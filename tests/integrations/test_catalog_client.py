@@ -1,5 +1,6 @@
 import json
 import socket
+import zlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,14 +12,15 @@ from django.utils import timezone
 from integrations.amazon.catalog import Barcode, CatalogItem
 from integrations.amazon.errors import AmazonRejectedError
 from sandbox.models import SandboxCall, SandboxCatalogItem, SandboxCatalogUpload, SandboxStore
+from tests.factories import upc
 
 STORE = "jwo-store-1"
 
 
-def item(sku: str, barcode: str = "012345678905", **kw) -> CatalogItem:
+def item(sku: str, barcode: str | None = None, **kw) -> CatalogItem:
     fields = {
         "item_sku": sku,
-        "external_product_id": barcode,
+        "external_product_id": barcode or upc(zlib.crc32(sku.encode())),
         "external_product_id_type": "UPC",
         "item_name": f"Acme Sparkling Water {sku} 12oz",
         "store_id": STORE,
@@ -69,7 +71,8 @@ def test_upload_status_moves_to_done_and_the_report_names_rejected_items(clients
     assert list(SandboxCatalogItem.objects.values_list("item_sku", flat=True)) == ["SKU-1"]
     sent = json.loads(SandboxCall.objects.filter(operation="UploadCatalog").get().body)
     assert sent["catalogItems"][0]["standard_price"] == "1.99"
-    assert sent["catalogItems"][0]["external_product_id"] == "012345678905"  # zeros kept
+    assert sent["catalogItems"][0]["external_product_id"] == upc(zlib.crc32(b"SKU-1"))
+    assert len(sent["catalogItems"][0]["external_product_id"]) == 12  # leading zeros kept
 
 
 def test_the_report_link_expires_after_its_validity(clients, settings):
