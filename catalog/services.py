@@ -145,7 +145,7 @@ class _Report:
             self.errors.append({"row": number, "sku": sku, "errors": problems})
 
 
-def _parse_extra(raw: str) -> list[dict[str, str]]:
+def parse_extra_barcodes(raw: str) -> list[dict[str, str]]:
     """``"4006381333931:EAN;0123456789012:UPC"`` → ``[{"id": ..., "type": ...}]``."""
     extras = []
     for part in filter(None, (p.strip() for p in (raw or "").split(";"))):
@@ -180,7 +180,7 @@ def _parse_row(
     active = get("active").lower()
     if active not in _TRUE | _FALSE:
         problems.append("active must be yes or no")
-    extras = _parse_extra(get("extra_barcodes"))
+    extras = parse_extra_barcodes(get("extra_barcodes"))
     if len(extras) > 50:
         problems.append("at most 50 additional barcodes")
     for text_field in ("name", "brand", "category", "subcategory", "tax_code", "barcode"):

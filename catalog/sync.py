@@ -18,7 +18,8 @@ import requests
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, TextField, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from integrations.amazon import catalog as amazon_catalog
@@ -36,7 +37,9 @@ REPORT_LINK_RETRIES = 2
 
 def _log(run: CatalogSyncRun, line: str) -> None:
     stamp = timezone.now().strftime("%H:%M:%S")
-    CatalogSyncRun.objects.filter(pk=run.pk).update(log=F("log") + f"{stamp} {line}\n")
+    CatalogSyncRun.objects.filter(pk=run.pk).update(
+        log=Concat(F("log"), Value(f"{stamp} {line}\n"), output_field=TextField())
+    )
     logger.info("catalog sync: %s", line, extra={"sync_run_id": run.pk, "store_id": run.store_id})
 
 

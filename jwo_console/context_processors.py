@@ -5,6 +5,14 @@ from django.http import HttpRequest
 # only with entries the user may open, so no empty placeholders are shown.
 NAVIGATION: list[tuple[str, list[tuple[str, str, str]]]] = [
     (
+        "Catalog",
+        [
+            ("Items", "catalog:items", "catalog.view_storeitem"),
+            ("Sync runs", "catalog:sync-runs", "catalog.view_catalogsyncrun"),
+            ("Import CSV", "catalog:import", "catalog.add_catalogimport"),
+        ],
+    ),
+    (
         "Settings",
         [("Integrations → Just Walk Out", "stores:jwo-mappings", "stores.view_jwostoremapping")],
     ),

@@ -310,3 +310,11 @@ class TestRateLimit:
         times = sorted(calls.values_list("received_at", flat=True))
         for i in range(len(times) - 10):
             assert times[i + 10] - times[i] >= timedelta(seconds=0.9)
+
+
+def test_the_run_log_reads_line_by_line(mapped):
+    entitle(mapped, ItemFactory())
+    run = run_sync(mapped)
+    lines = run.log.strip().splitlines()
+    assert lines[0].endswith("1 items to send in 1 upload(s); 0 not eligible; 0 to archive")
+    assert "upload 1: 1 items, ingestion " in lines[1]

@@ -1,0 +1,211 @@
+"""Catalog pages: the item grid, edit, CSV import/export, Sync Items and its runs."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from jwo_console.exceptions import ApplicationError
+from stores.models import JwoStoreMapping, Store
+
+from . import selectors, services, sync
+from .choices import SyncRunKind
+from .filters import StoreItemFilterSet
+from .forms import ImportForm, ItemForm, ScheduleForm, SyncRequestForm
+from .models import CatalogImport, CatalogSyncRun, CatalogSyncSchedule, Item, StoreItem
+from .rules import parse_price
+
+PAGE_SIZE = 50
+
+
+@permission_required("catalog.view_storeitem", raise_exception=True)
+def item_list(request: HttpRequest) -> HttpResponse:
+    filterset = StoreItemFilterSet(request.GET, queryset=selectors.store_items_for_grid())
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    mapped = Store.objects.filter(jwo_mapping__is_active=True).order_by("name")
+    return render(
+        request,
+        "catalog/item_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "categories": selectors.categories(),
+            "mapped_stores": mapped,
+            "total_items": Item.objects.count(),
+        },
+    )
+
+
+@permission_required("catalog.change_item", raise_exception=True)
+def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(Item, pk=pk)
+    entitlements = list(StoreItem.objects.filter(item=item).select_related("store"))
+    form = ItemForm(request.POST or None, instance=item)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "extra_barcodes_text"}
+        data["extra_barcodes"] = form.cleaned_data["extra_barcodes_text"]
+        try:
+            services.item_update(item=item, data=data, actor=request.user)
+            for entitlement in entitlements:
+                price = request.POST.get(f"price-{entitlement.pk}", "")
+                active = request.POST.get(f"active-{entitlement.pk}") == "on"
+                services.store_item_set(
+                    item=item,
+                    store=entitlement.store,
+                    price=parse_price(price),
+                    is_active=active,
+                )
+        except (ValidationError, ValueError) as exc:
+            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            item.refresh_from_db()
+            if item.eligibility_error:
+                messages.warning(
+                    request, f"Saved, but not eligible for JWO: {item.eligibility_error}"
+                )
+            else:
+                messages.success(
+                    request, f"Saved {item.sku}. Sync Items sends the change to Amazon."
+                )
+            return redirect("catalog:items")
+    return render(
+        request,
+        "catalog/item_edit.html",
+        {"form": form, "item": item, "entitlements": entitlements},
+    )
+
+
+@permission_required("catalog.add_catalogimport", raise_exception=True)
+def import_start(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    merchant = selectors.current_merchant(request.user)
+    if request.method == "POST" and form.is_valid():
+        if merchant is None:
+            messages.error(request, "Create a merchant and its stores first.")
+        else:
+            job = services.catalog_import_request(
+                merchant=merchant, upload=form.cleaned_data["file"], actor=request.user
+            )
+            return redirect("catalog:import-detail", pk=job.pk)
+    recent = CatalogImport.objects.all()[:10]
+    return render(request, "catalog/import.html", {"form": form, "recent": recent})
+
+
+@permission_required("catalog.view_catalogimport", raise_exception=True)
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(CatalogImport, pk=pk)
+    return render(request, "catalog/import_detail.html", {"job": job})
+
+
+@permission_required("catalog.view_storeitem", raise_exception=True)
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    merchant = selectors.current_merchant(request.user)
+    rows = services.catalog_export_rows(merchant=merchant) if merchant else iter([""])
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="catalog-{stamp}.csv"'
+    return response
+
+
+@require_POST
+@permission_required("catalog.add_catalogsyncrun", raise_exception=True)
+def sync_request(request: HttpRequest) -> HttpResponse:
+    form = SyncRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a mapped store to sync.")
+        return redirect("catalog:items")
+    store = get_object_or_404(Store, pk=form.cleaned_data["store"])
+    kind = form.cleaned_data["kind"] or SyncRunKind.CHANGES
+    try:
+        run, created = sync.catalog_sync_run_request(store=store, kind=kind, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(request.POST.get("next") or "catalog:items")
+    if not created:
+        messages.info(request, f"{store.name} is already syncing; here is that sync.")
+    return redirect("catalog:sync-run", pk=run.pk)
+
+
+@permission_required("catalog.view_catalogsyncrun", raise_exception=True)
+def sync_runs(request: HttpRequest) -> HttpResponse:
+    store = None
+    if request.GET.get("store"):
+        store = get_object_or_404(Store, pk=request.GET["store"])
+    page = Paginator(selectors.sync_runs(store=store), 25).get_page(request.GET.get("page"))
+    stores = []
+    for mapping in JwoStoreMapping.objects.select_related("store").order_by("store__name"):
+        schedule = CatalogSyncSchedule.objects.filter(store=mapping.store).first()
+        stores.append((mapping, schedule, sync.sync_state_counts(mapping.store)))
+    return render(
+        request, "catalog/sync_runs.html", {"page": page, "store": store, "stores": stores}
+    )
+
+
+@permission_required("catalog.view_catalogsyncrun", raise_exception=True)
+def sync_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(selectors.sync_runs(), pk=pk)
+    rejected = StoreItem.objects.filter(store=run.store, sync_state="REJECTED").select_related(
+        "item"
+    )
+    page = Paginator(rejected.order_by("item__sku"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "catalog/sync_run.html",
+        {
+            "run": run,
+            "uploads": run.uploads.all(),
+            "rejected": page,
+            "rejected_count": rejected.count(),
+        },
+    )
+
+
+@permission_required("catalog.view_catalogsyncrun", raise_exception=True)
+def sync_run_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    run = get_object_or_404(CatalogSyncRun, pk=pk)
+    fields = [
+        "status",
+        "items_to_send",
+        "items_sent",
+        "items_accepted",
+        "items_rejected",
+        "items_ineligible",
+        "items_archived",
+        "batches_total",
+        "batches_sent",
+        "batches_done",
+        "error",
+    ]
+    body = {f: getattr(run, f) for f in fields}
+    body["status_label"] = run.get_status_display()
+    body["finished"] = run.is_finished
+    return JsonResponse(body)
+
+
+@require_POST
+@permission_required("catalog.change_catalogsyncschedule", raise_exception=True)
+def schedule_set(request: HttpRequest, store_pk: int) -> HttpResponse:
+    store = get_object_or_404(Store, pk=store_pk)
+    form = ScheduleForm(request.POST)
+    if form.is_valid():
+        try:
+            schedule = sync.catalog_sync_schedule_set(
+                store=store,
+                enabled=form.cleaned_data["enabled"],
+                every_minutes=form.cleaned_data["every_minutes"],
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            note = f"every {schedule.every_minutes} minutes" if schedule.enabled else "off"
+            messages.success(request, f"Automatic sync of {store.name}: {note}.")
+    else:
+        messages.error(request, "Sync at most every 5 minutes.")
+    return redirect("catalog:sync-runs")
