@@ -12,12 +12,13 @@ each item's outcome is recorded. No remote call runs inside a database transacti
 import logging
 import math
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import requests
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models import Count, F, TextField, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
@@ -125,8 +126,7 @@ def catalog_sync_run_execute(
             f"{len(ids)} items to send in {math.ceil(len(ids) / size)} upload(s); "
             f"{ineligible} not eligible; {len(to_archive)} to archive",
         )
-        for batch_no, batch_ids in _batches(ids, size):
-            _send_batch(run, client, mapping.jwo_store_id, batch_no, batch_ids)
+        _send_batches(run, client, mapping.jwo_store_id, list(_batches(ids, size)))
         if to_archive:
             _send_archive(run, client, to_archive, batch_no=batches)
     except (AmazonError, ApplicationError) as exc:
@@ -148,6 +148,25 @@ def catalog_sync_run_execute(
     )
     run.refresh_from_db()
     return run
+
+
+def _send_batches(run, client, jwo_store_id: str, batches: list[tuple[int, list[int]]]) -> None:
+    """Two uploads in flight at a time: one is built and recorded while Amazon reads the other.
+    The shared limiter still holds the rate; the first failure stops the run."""
+    if len(batches) <= 1 or settings.CATALOG_UPLOAD_CONCURRENCY <= 1:
+        for batch_no, batch_ids in batches:
+            _send_batch(run, client, jwo_store_id, batch_no, batch_ids)
+        return
+
+    def send(batch: tuple[int, list[int]]) -> None:
+        try:
+            _send_batch(run, client, jwo_store_id, *batch)
+        finally:
+            close_old_connections()
+
+    with ThreadPoolExecutor(max_workers=settings.CATALOG_UPLOAD_CONCURRENCY) as pool:
+        for future in [pool.submit(send, batch) for batch in batches]:
+            future.result()  # re-raises the first failure
 
 
 def _send_batch(run, client, jwo_store_id: str, batch_no: int, batch_ids: list[int]) -> None:

@@ -38,6 +38,25 @@ def redact_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k: (REDACTED if k.lower() in _SECRET_HEADERS else str(v)) for k, v in headers.items()}
 
 
+MAX_LOGGED_BODY = 64 * 1024  # a 10,000-item catalog upload is ~3.5 MB: log its size and start
+
+
+def body_for_log(body: bytes) -> Any:
+    """The body as JSON when small; otherwise its size and a preview."""
+    import simplejson
+
+    if len(body) <= MAX_LOGGED_BODY:
+        try:
+            return simplejson.loads(body, use_decimal=True)
+        except ValueError:
+            return {"raw": body[:2000].decode("utf-8", errors="replace")}
+    return {
+        "truncated": True,
+        "bytes": len(body),
+        "preview": body[:2000].decode("utf-8", errors="replace"),
+    }
+
+
 _recorders: list[Callable[[CallRecord], None]] = []
 
 

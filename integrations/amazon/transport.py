@@ -118,7 +118,7 @@ class AmazonTransport:
             store_id=ids.get("store_id", ""),
             trip_id=ids.get("trip_id", ""),
             request_headers=recording.redact_headers(dict(request.headers)),
-            request_body=simplejson.loads(body, use_decimal=True),
+            request_body=recording.body_for_log(body),
         )
         started = time.monotonic()
         try:
@@ -136,7 +136,12 @@ class AmazonTransport:
         data = _parse(response)
         status = response.status_code
         error_msg = data.get("errorMsg") if isinstance(data, dict) else None
-        self._finish(record, started, status=status, response_body=data, error=error_msg or "")
+        logged = (
+            data
+            if len(response.content) <= recording.MAX_LOGGED_BODY
+            else (recording.body_for_log(response.content))
+        )
+        self._finish(record, started, status=status, response_body=logged, error=error_msg or "")
         if 200 <= status < 300:
             return AmazonResponse(status=status, data=data)
         detail = data.get("message") if isinstance(data, dict) else None

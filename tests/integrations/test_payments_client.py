@@ -326,3 +326,20 @@ def test_every_call_is_recorded_with_secrets_redacted(clients):
     assert call.request_headers["Authorization"] == "[redacted]"
     assert call.request_body == {"storeId": STORE, "shoppingTripId": "test-ok-log1"}
     assert "sandbox-secret-key" not in str(call.request_headers)
+
+
+def test_large_bodies_are_logged_by_size_and_preview(clients):
+    from integrations.amazon.catalog import CatalogItem
+    from tests.factories import upc
+
+    items = [
+        CatalogItem(
+            item_sku=f"BIG-{n}", external_product_id=upc(n), item_name="Water 1L", store_id=STORE
+        )
+        for n in range(1000)
+    ]
+    clients.catalog.upload_catalog(items)
+    call = AmazonApiCall.objects.get(operation="UploadCatalog")
+    assert call.request_body["truncated"] is True
+    assert call.request_body["bytes"] > 64 * 1024
+    assert call.request_body["preview"].startswith('{"catalogItems":[{"item_sku":"BIG-0"')
