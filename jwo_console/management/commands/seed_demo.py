@@ -1,18 +1,21 @@
 """Idempotent demo data for ``make run``: a merchant, two stores with web registers, one store
-mapped to ``jwo-demo-store-1``, a merchant admin and a staff user (credentials printed)."""
+mapped to ``jwo-demo-store-1``, a small catalog sold in both, a merchant admin and a staff
+user (credentials printed)."""
 
 from django.core.management.base import BaseCommand
 
+from catalog.demo import seed_demo_catalog
 from stores.demo import DEMO_PASSWORDS, seed_demo
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo merchant, stores, mapping and users. Safe to run again."
+    help = "Create or refresh the demo merchant, stores, mapping, catalog and users (idempotent)."
 
     def handle(self, *args, **options) -> None:
         result = seed_demo()
+        items = seed_demo_catalog(merchant=result.merchant, stores=result.stores)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write(f"  merchant: {result.merchant.name}")
+        self.stdout.write(f"  merchant: {result.merchant.name}, {items} catalog items")
         for store in result.stores:
             mapped = getattr(store, "jwo_mapping", None)
             note = f"mapped to {mapped.jwo_store_id}" if mapped else "not mapped"
