@@ -45,3 +45,22 @@ def sandbox(live_server, settings, transactional_db):
     config.credentials.cache_clear()
     yield live_server
     config.credentials.cache_clear()
+
+
+@pytest.fixture
+def sqs_server(settings):
+    """moto's SQS on a free port: the sandbox publishes there and the console consumes."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    settings.SANDBOX_SQS_ENDPOINT_URL = f"http://127.0.0.1:{port}"
+    settings.JWO_CATALOG_SQS_ENDPOINT_URL = settings.SANDBOX_SQS_ENDPOINT_URL
+    settings.JWO_CATALOG_SQS_QUEUE_NAME = settings.SANDBOX_SQS_QUEUE_NAME
+    yield settings.SANDBOX_SQS_ENDPOINT_URL
+    server.stop()

@@ -1,7 +1,6 @@
 """Sync Items against the sandbox over real HTTP (signatures verified)."""
 
 import json
-import socket
 import threading
 import time
 from datetime import timedelta
@@ -187,22 +186,6 @@ def test_items_no_longer_sold_anywhere_are_archived_in_every_store(mapped):
     assert (run.items_archived, run.status) == (1, SyncRunStatus.COMPLETED)
 
 
-@pytest.fixture
-def sqs(settings):
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    settings.SANDBOX_SQS_ENDPOINT_URL = f"http://127.0.0.1:{port}"
-    settings.JWO_CATALOG_SQS_ENDPOINT_URL = settings.SANDBOX_SQS_ENDPOINT_URL
-    settings.JWO_CATALOG_SQS_QUEUE_NAME = settings.SANDBOX_SQS_QUEUE_NAME
-    yield
-    server.stop()
-
-
 def _consume_until_applied(expected: int, timeout: float = 10.0) -> int:
     applied, deadline = 0, time.monotonic() + timeout
     while applied < expected and time.monotonic() < deadline:
@@ -210,7 +193,7 @@ def _consume_until_applied(expected: int, timeout: float = 10.0) -> int:
     return applied
 
 
-def test_results_arrive_by_notification(mapped, sqs):
+def test_results_arrive_by_notification(mapped, sqs_server):
     for _ in range(2):
         entitle(mapped, ItemFactory())
     run = run_sync(mapped)
@@ -221,7 +204,7 @@ def test_results_arrive_by_notification(mapped, sqs):
     assert sync.catalog_uploads_poll(older_than_seconds=0) == 0  # nothing left to poll
 
 
-def test_an_expired_report_link_is_requested_again(mapped, sqs, settings):
+def test_an_expired_report_link_is_requested_again(mapped, sqs_server, settings):
     settings.SANDBOX_REPORT_LINK_TTL_SECONDS = -1  # the notification's link is already stale
     entitle(mapped, ItemFactory())
     run_sync(mapped)

@@ -1,5 +1,4 @@
 import json
-import socket
 import zlib
 from datetime import timedelta
 from decimal import Decimal
@@ -188,20 +187,6 @@ def test_more_than_ten_requests_a_second_get_429_and_the_client_waits(sandbox):
     # well under a second, so at least one was).
     if calls.filter(status=429).exists():
         assert 1.0 in waits
-
-
-@pytest.fixture
-def sqs_server(settings):
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    settings.SANDBOX_SQS_ENDPOINT_URL = f"http://127.0.0.1:{port}"
-    yield settings.SANDBOX_SQS_ENDPOINT_URL
-    server.stop()
 
 
 def test_upload_result_is_published_to_sqs_when_done(clients, settings, sqs_server):
