@@ -13,6 +13,10 @@ NAVIGATION: list[tuple[str, list[tuple[str, str, str]]]] = [
         ],
     ),
     (
+        "Shoppers",
+        [("Gate activity", "shoppers:gate-activity", "shoppers.view_gatedecision")],
+    ),
+    (
         "Settings",
         [("Integrations → Just Walk Out", "stores:jwo-mappings", "stores.view_jwostoremapping")],
     ),

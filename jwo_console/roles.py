@@ -38,10 +38,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.add_catalogimport",
         "catalog.add_catalogsyncrun",
         "catalog.change_catalogsyncschedule",
+        *_perms("shoppers", ["view"], ["shopper", "gatedecision", "ledgerentry"]),
+        *_perms("connector", ["view"], ["connectorrequest"]),
     ],
     STAFF: [
         *_perms("stores", ["view"], _STORES_MODELS),
         *_perms("catalog", ["view"], _CATALOG_MODELS),
+        *_perms("shoppers", ["view"], ["shopper", "gatedecision", "ledgerentry"]),
+        *_perms("connector", ["view"], ["connectorrequest"]),
     ],
 }
 

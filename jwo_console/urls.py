@@ -12,6 +12,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/integrations/", include("stores.urls")),
     path("catalog/", include("catalog.urls")),
+    path("shoppers/", include("shoppers.urls")),
+    path("", include("connector.urls")),  # Amazon's paths, at the root of the host
     path("admin/", admin.site.urls),
 ]
 

@@ -43,6 +43,25 @@ def mock_identity_key(shopper_no: int) -> str:
     return base64.b64encode(code.encode()).decode()
 
 
+def app_key_source(
+    connector_url: str, tokens: list[str], timeout: float = 5.0
+) -> Callable[[int], str]:
+    """Shopper n asks the retailer's app endpoint for a fresh Scan Key Code with the n-th app
+    token (round robin), as the app on the shopper's phone does before the QR is shown."""
+
+    def fetch(shopper_no: int) -> str:
+        token = tokens[shopper_no % len(tokens)]
+        response = requests.post(
+            f"{connector_url.rstrip('/')}/shoppers/app/scan-key-code",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+        )
+        code = response.json().get("code", "") if response.status_code == 201 else ""
+        return base64.b64encode(code.encode()).decode() if code else mock_identity_key(shopper_no)
+
+    return fetch
+
+
 @dataclass
 class SimulationConfig:
     connector_url: str

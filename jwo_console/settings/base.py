@@ -45,7 +45,9 @@ INSTALLED_APPS = [
     "jwo_console",
     "stores",
     "django_filters",
+    "shoppers",
     "catalog",
+    "connector",
     "sandbox",  # its URLs are mounted only when JWO_SANDBOX is on
 ]
 
@@ -186,6 +188,11 @@ SANDBOX_CATALOG_STEP_SECONDS = env.float("SANDBOX_CATALOG_STEP_SECONDS", default
 SANDBOX_REPORT_LINK_TTL_SECONDS = env.int("SANDBOX_REPORT_LINK_TTL_SECONDS", default=3600)
 SANDBOX_SQS_ENDPOINT_URL = env("SANDBOX_SQS_ENDPOINT_URL", default="")
 SANDBOX_SQS_QUEUE_NAME = env("SANDBOX_SQS_QUEUE_NAME", default="jwo-catalog-notifications")
+
+# Scan Key Codes (shoppers/scankeys.py): the prefix the Merchant Portal's QR pattern expects, and
+# how old a code may be when scanned (Amazon: pick within 30-90 s).
+JWO_SCAN_KEY_PREFIX = env("JWO_SCAN_KEY_PREFIX", default="JWO")
+JWO_SCAN_KEY_MAX_AGE_SECONDS = env.int("JWO_SCAN_KEY_MAX_AGE_SECONDS", default=60)
 
 # --- Health -----------------------------------------------------------------------------------
 HEALTH_BROKER_TIMEOUT_SECONDS = 3

@@ -6,7 +6,7 @@ manage.py simulate_trips --store jwo-demo-store-1 --shoppers 200 --concurrency 8
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from sandbox.simulator import GateSimulator, SimulationConfig
+from sandbox.simulator import GateSimulator, SimulationConfig, app_key_source
 
 
 class Command(BaseCommand):
@@ -28,6 +28,13 @@ class Command(BaseCommand):
             "--retailer-fa", action="store_true", help="call the F&A endpoint at card entry"
         )
         parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument(
+            "--app-token",
+            action="append",
+            default=[],
+            help="a shopper's app token: app entries fetch real Scan Key Codes with it "
+            "(repeat for more shoppers; without one, app entries use mock keys)",
+        )
 
     def handle(self, *args, **o) -> None:
         if not settings.JWO_SANDBOX:
@@ -47,6 +54,8 @@ class Command(BaseCommand):
             retailer_fa=o["retailer_fa"],
             seed=o["seed"],
         )
+        if o["app_token"]:
+            config.identity_key = app_key_source(o["connector_url"], o["app_token"])
         try:
             summary = GateSimulator(config).run()
         except ValueError as exc:

@@ -1,0 +1,85 @@
+"""The contract's request shapes (jwo-api/identity-and-ordering.md). Shape only: unknown fields
+are ignored, and both spellings Amazon's pages show are accepted — ``timestamp`` or
+``eventTimestamp`` (epoch seconds), ``location`` or ``authLocation``."""
+
+import base64
+import binascii
+from datetime import UTC, datetime
+
+from django.core.validators import RegexValidator
+from rest_framework import serializers
+
+from stores.models import JwoStoreMapping
+
+UUID = RegexValidator(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "must be a UUID",
+)
+ENUM_WORD = RegexValidator(r"^[A-Z][A-Z_]*$", "must be an upper-case enum value")
+
+
+class AuthEventInput(serializers.Serializer):
+    id = serializers.CharField(max_length=255, validators=[UUID])
+    timestamp = serializers.DateTimeField()
+    location = serializers.CharField(max_length=50, validators=[ENUM_WORD])
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            data = dict(data)
+            if "timestamp" not in data and "eventTimestamp" in data:
+                try:
+                    seconds = float(data["eventTimestamp"])
+                    data["timestamp"] = datetime.fromtimestamp(seconds, tz=UTC).isoformat()
+                except (TypeError, ValueError):
+                    data["timestamp"] = data["eventTimestamp"]
+            if "location" not in data and "authLocation" in data:
+                data["location"] = data["authLocation"]
+        return super().to_internal_value(data)
+
+
+class StoreIdField(serializers.CharField):
+    """A JWO store id we have mapped (and not paused)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=255, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        mapping = JwoStoreMapping.objects.filter(jwo_store_id=value, is_active=True).first()
+        if mapping is None:
+            raise serializers.ValidationError("is not a JWO store mapped in this console")
+        self.parent.context["mapping"] = mapping
+        return value
+
+
+class IdentityKeysInput(serializers.Serializer):
+    requestId = serializers.CharField(validators=[UUID])
+    identityKey = serializers.CharField(max_length=1000)
+    storeId = StoreIdField()
+    authEvent = AuthEventInput()
+    keyChannel = serializers.CharField(required=False, max_length=50, validators=[ENUM_WORD])
+
+    def validate_identityKey(self, value: str) -> str:
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise serializers.ValidationError("is not valid Base64") from exc
+        return value
+
+
+def flatten_errors(errors, prefix: str = "") -> list[dict[str, str]]:
+    """DRF's nested errors as ``[{"field": "authEvent.timestamp", "error": "..."}]``."""
+    flat = []
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = prefix if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else key)
+            flat.extend(flatten_errors(value, name))
+    elif isinstance(errors, list):
+        for index, value in enumerate(errors):
+            if isinstance(value, dict | list) and not isinstance(value, str):
+                flat.extend(flatten_errors(value, f"{prefix}[{index}]"))
+            else:
+                flat.append({"field": prefix, "error": str(value)})
+    else:
+        flat.append({"field": prefix, "error": str(errors)})
+    return flat

@@ -1,0 +1,150 @@
+"""The endpoints Amazon calls, served at Amazon's paths from the root of the host.
+
+Each request goes: stored → secret checked (401) → JSON and shape validated (400 naming the
+field and why) → deduplicated (a duplicate gets the original answer; the same key with a
+different payload gets 409 and is kept for review) → handled by a domain service → answer
+stored. A 500 is only ever our bug: for the gate, Amazon then follows the store's default.
+"""
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from rest_framework import serializers
+
+from jwo_console.exceptions import ApplicationError
+from jwo_console.logging import request_id_var
+from shoppers.services import gate_verify_identity_key
+
+from . import services
+from .models import ConnectorRequest, Endpoint, RequestStatus
+from .serializers import IdentityKeysInput, flatten_errors
+
+logger = logging.getLogger(__name__)
+Handler = Callable[[dict, dict], tuple[int, dict]]
+
+
+def connector_endpoint(
+    endpoint: str,
+    serializer_class: type[serializers.Serializer],
+    dedupe: Callable[[dict], str],
+) -> Callable[[Handler], Callable]:
+    def decorator(handler: Handler) -> Callable:
+        @csrf_exempt
+        @login_not_required
+        @require_POST
+        def view(request: HttpRequest, replay_of: ConnectorRequest | None = None) -> JsonResponse:
+            started = time.monotonic()
+            req = services.connector_request_record(
+                endpoint=endpoint,
+                headers=dict(request.headers),
+                body=request.body,
+                replay_of=replay_of,
+            )
+
+            def answer(http_status: int, body: dict, status: str, **kw: Any) -> JsonResponse:
+                services.connector_request_answer(
+                    req=req,
+                    status=status,
+                    http_status=http_status,
+                    body=body,
+                    started=started,
+                    **kw,
+                )
+                return JsonResponse(body, status=http_status)
+
+            if not services.connector_secret_valid(
+                request.headers.get("X-JWO-Connector-Secret", "")
+            ):
+                return answer(
+                    401,
+                    {"message": "Missing or wrong X-JWO-Connector-Secret."},
+                    RequestStatus.UNAUTHORIZED,
+                )
+            try:
+                raw = json.loads(request.body or b"")
+            except (ValueError, UnicodeDecodeError):
+                error = {"field": "", "error": "the body is not JSON"}
+                return answer(
+                    400,
+                    {"message": "The body is not JSON.", "errors": [error]},
+                    RequestStatus.INVALID,
+                )
+            if not isinstance(raw, dict):
+                error = {"field": "", "error": "the body must be a JSON object"}
+                return answer(
+                    400,
+                    {"message": "The body must be a JSON object.", "errors": [error]},
+                    RequestStatus.INVALID,
+                )
+            serializer = serializer_class(data=raw, context={})
+            if not serializer.is_valid():
+                errors = flatten_errors(serializer.errors)
+                message = "; ".join(f"{e['field']}: {e['error']}" for e in errors)
+                return answer(400, {"message": message, "errors": errors}, RequestStatus.INVALID)
+            data = serializer.validated_data
+            request_id_var.set(str(raw.get("requestId", "-")))
+            original = services.connector_request_claim(
+                req=req,
+                dedupe_key=dedupe(data),
+                digest=services.payload_hash(raw),
+                store_id=str(raw.get("storeId", ""))[:255],
+                request_id=str(raw.get("requestId", ""))[:100],
+            )
+            if original is not None:
+                if original.payload_hash != services.payload_hash(raw):
+                    body = {"message": "This event was already sent with a different payload."}
+                    return answer(409, body, RequestStatus.CONFLICT, duplicate_of=original)
+                original = services.await_answer(original)
+                if original.response_status is None:
+                    body = {"message": "The same request is still being processed; retry."}
+                    return answer(409, body, RequestStatus.CONFLICT, duplicate_of=original)
+                return answer(
+                    original.response_status,
+                    original.response_body,
+                    RequestStatus.DUPLICATE,
+                    duplicate_of=original,
+                )
+            try:
+                http_status, body = handler(data, serializer.context)
+            except ApplicationError as exc:
+                return answer(400, {"message": exc.message}, RequestStatus.INVALID)
+            except Exception as exc:
+                logger.exception("connector handler failed", extra={"endpoint": endpoint})
+                return answer(
+                    500,
+                    {"message": "Internal error"},
+                    RequestStatus.FAILED,
+                    error=f"{exc.__class__.__name__}: {exc}",
+                )
+            return answer(http_status, body, RequestStatus.ANSWERED)
+
+        return view
+
+    return decorator
+
+
+@connector_endpoint(
+    Endpoint.IDENTITY_KEYS, IdentityKeysInput, dedupe=lambda d: d["authEvent"]["id"]
+)
+def identity_keys(data: dict, context: dict) -> tuple[int, dict]:
+    """VerifyIdentityKeys: 200 with ``visitorDetails`` opens the gate; 401 keeps it closed."""
+    decision = gate_verify_identity_key(
+        mapping=context["mapping"],
+        identity_key=data["identityKey"],
+        auth_event_id=data["authEvent"]["id"],
+        event_time=data["authEvent"]["timestamp"],
+    )
+    if decision.admitted and decision.shopper is not None:
+        shopper = decision.shopper
+        return 200, {"visitorDetails": {"id": str(shopper.public_id), "type": shopper.kind}}
+    return 401, {"message": "Not authorized to enter."}
+
+
+VIEWS = {Endpoint.IDENTITY_KEYS: identity_keys}

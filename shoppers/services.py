@@ -1,0 +1,132 @@
+"""The gate's decisions and the shopper's standing (ARCHITECTURE: the ledger lives here so the
+gate can read it without reaching up into payments)."""
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from jwo_console.money import quantize
+from stores.choices import FraudAbuseStrategy
+from stores.models import JwoStoreMapping
+
+from . import scankeys
+from .choices import EntryMethod, GateReason
+from .models import AppScanKey, GateDecision, Shopper
+
+logger = logging.getLogger(__name__)
+FUTURE_SKEW = timedelta(seconds=5)
+
+
+def shopper_outstanding_balance(*, shopper: Shopper) -> Decimal:
+    """What the shopper owes (positive) or has in credit (negative), to the cent."""
+    return quantize(shopper.ledger.aggregate(total=Sum("amount"))["total"] or Decimal("0"))
+
+
+def shopper_app_token_issue(*, shopper: Shopper) -> str:
+    """A new bearer token for the shopper's app (the old one stops working). Stored hashed."""
+    token = secrets.token_urlsafe(32)
+    shopper.app_token_hash = hashlib.sha256(token.encode()).hexdigest()
+    shopper.save(update_fields=["app_token_hash", "updated_at"])
+    return token
+
+
+def shopper_by_app_token(token: str) -> Shopper | None:
+    if not token:
+        return None
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return Shopper.objects.filter(app_token_hash=digest).first()
+
+
+@dataclass(frozen=True)
+class IssuedScanKey:
+    code: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+def scan_key_issue(*, shopper: Shopper) -> IssuedScanKey:
+    """A fresh Scan Key Code for the app to show (refused to a flagged shopper up front)."""
+    if shopper.is_flagged:
+        from jwo_console.exceptions import ApplicationError
+
+        raise ApplicationError("This account cannot enter stores right now.")
+    issued = timezone.now().replace(microsecond=0)
+    key = AppScanKey.objects.create(shopper=shopper, token=scankeys.new_token(), issued_at=issued)
+    code = scankeys.encode(prefix=settings.JWO_SCAN_KEY_PREFIX, issued_at=issued, token=key.token)
+    window = timedelta(seconds=settings.JWO_SCAN_KEY_MAX_AGE_SECONDS)
+    return IssuedScanKey(code=code, issued_at=issued, expires_at=issued + window)
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    admitted: bool
+    reason: str
+    shopper: Shopper | None
+    detail: str = ""
+
+
+def _decide(*, identity_key: str, event_time: datetime, mapping: JwoStoreMapping) -> GateOutcome:
+    try:
+        key = scankeys.decode_identity_key(identity_key, prefix=settings.JWO_SCAN_KEY_PREFIX)
+    except scankeys.WrongPrefix as exc:
+        return GateOutcome(False, GateReason.WRONG_PREFIX, None, str(exc))
+    except scankeys.MalformedKey as exc:
+        return GateOutcome(False, GateReason.MALFORMED_KEY, None, str(exc))
+    record = AppScanKey.objects.select_related("shopper").filter(token=key.token).first()
+    if record is None or record.issued_at != key.issued_at:
+        return GateOutcome(False, GateReason.UNKNOWN_KEY, None, "no such code was issued")
+    shopper = record.shopper
+    age = event_time - record.issued_at
+    max_age = timedelta(seconds=settings.JWO_SCAN_KEY_MAX_AGE_SECONDS)
+    if age > max_age or age < -FUTURE_SKEW:
+        detail = (
+            f"issued {int(age.total_seconds())} s before the scan (at most {max_age.seconds} s)"
+        )
+        return GateOutcome(False, GateReason.EXPIRED_KEY, shopper, detail)
+    if shopper.is_flagged:
+        return GateOutcome(False, GateReason.FLAGGED, shopper, shopper.flag_reason)
+    if mapping.fa_strategy == FraudAbuseStrategy.RETAILER_MANAGED:
+        owed = shopper_outstanding_balance(shopper=shopper)
+        if owed > 0:
+            return GateOutcome(False, GateReason.OUTSTANDING_DEBT, shopper, f"owes {owed}")
+    return GateOutcome(True, GateReason.ADMITTED, shopper)
+
+
+def gate_verify_identity_key(
+    *, mapping: JwoStoreMapping, identity_key: str, auth_event_id: str, event_time: datetime
+) -> GateDecision:
+    """VerifyIdentityKeys: decide whether the app shopper may enter, and record why. One
+    decision per ``authEvent.id``: a repeat returns the decision already made."""
+    existing = GateDecision.objects.filter(auth_event_id=auth_event_id).select_related("shopper")
+    if (found := existing.first()) is not None:
+        return found
+    outcome = _decide(identity_key=identity_key, event_time=event_time, mapping=mapping)
+    try:
+        with transaction.atomic():
+            decision = GateDecision.objects.create(
+                jwo_store_id=mapping.jwo_store_id,
+                auth_event_id=auth_event_id,
+                entry=EntryMethod.APP,
+                shopper=outcome.shopper,
+                admitted=outcome.admitted,
+                reason=outcome.reason,
+                detail=outcome.detail[:300],
+                event_time=event_time,
+            )
+    except IntegrityError:
+        return existing.get()  # a concurrent duplicate decided first
+    logger.info(
+        "gate decision %s (%s)",
+        "admit" if decision.admitted else "refuse",
+        decision.reason,
+        extra={"store_id": mapping.jwo_store_id, "auth_event_id": auth_event_id},
+    )
+    return decision
