@@ -72,7 +72,12 @@ def flatten_errors(errors, prefix: str = "") -> list[dict[str, str]]:
     flat = []
     if isinstance(errors, dict):
         for key, value in errors.items():
-            name = prefix if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else key)
+            if key == "non_field_errors":
+                name = prefix
+            elif isinstance(key, int):  # a list's item, as DRF reports it
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else key
             flat.extend(flatten_errors(value, name))
     elif isinstance(errors, list):
         for index, value in enumerate(errors):
@@ -83,3 +88,83 @@ def flatten_errors(errors, prefix: str = "") -> list[dict[str, str]]:
     else:
         flat.append({"field": prefix, "error": str(errors)})
     return flat
+
+
+class ScanResultInput(serializers.Serializer):
+    id = serializers.CharField(max_length=255)
+    type = serializers.CharField(max_length=30, validators=[ENUM_WORD])
+
+
+class PurchaseAuthEventInput(AuthEventInput):
+    """An entry in ``shoppingTrip.authEvents``: timestamp and location are optional here."""
+
+    timestamp = serializers.DateTimeField(required=False)
+    location = serializers.CharField(required=False, max_length=50, validators=[ENUM_WORD])
+    id = serializers.CharField(max_length=255)
+    payloadType = serializers.ChoiceField(choices=["FINANCIAL", "SCAN_CODE"])
+    scanResult = ScanResultInput(required=False)
+
+
+class ShoppingTripInput(serializers.Serializer):
+    startTime = serializers.DateTimeField()
+    endTime = serializers.DateTimeField()
+    authEvents = PurchaseAuthEventInput(many=True, allow_empty=False)
+
+    def validate(self, attrs):
+        if attrs["endTime"] < attrs["startTime"]:
+            raise serializers.ValidationError({"endTime": "is earlier than startTime"})
+        return attrs
+
+
+class QuantityInput(serializers.Serializer):
+    value = serializers.CharField(max_length=10)
+    unit = serializers.CharField(max_length=30)
+
+    def validate_value(self, value: str) -> str:
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            number = Decimal(value)
+        except InvalidOperation as exc:
+            raise serializers.ValidationError("must be a decimal number as a string") from exc
+        if not number.is_finite() or number <= 0:
+            raise serializers.ValidationError("must be above zero")
+        return value
+
+
+class ExternalIdentifierInput(serializers.Serializer):
+    id = serializers.CharField(max_length=255)
+    type = serializers.CharField(max_length=30, validators=[ENUM_WORD])
+
+
+class CartItemInput(serializers.Serializer):
+    id = serializers.CharField(max_length=255)
+    type = serializers.ChoiceField(choices=["SKU", "SCANCODE"])
+    quantity = QuantityInput()
+    externalIdentifiers = ExternalIdentifierInput(many=True, required=False)
+    lineItemId = serializers.CharField(max_length=255, required=False)
+
+
+class IdInput(serializers.Serializer):
+    id = serializers.CharField(max_length=255)
+
+
+class PurchasesInput(serializers.Serializer):
+    requestId = serializers.CharField(validators=[UUID])
+    idempotentShoppingTripId = serializers.CharField(max_length=255)
+    storeId = StoreIdField()
+    shoppingTrip = ShoppingTripInput()
+    cartItems = CartItemInput(many=True, allow_empty=True)
+    shopperIdentity = IdInput(required=False)
+    shopperDeviceId = serializers.CharField(max_length=255, required=False)
+    paymentSource = IdInput(required=False)
+
+    def validate_cartItems(self, items):
+        seen = set()
+        for item in items:
+            line = item.get("lineItemId")
+            if line is not None:
+                if line in seen:
+                    raise serializers.ValidationError(f"lineItemId {line} appears twice")
+                seen.add(line)
+        return items

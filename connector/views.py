@@ -20,14 +20,15 @@ from rest_framework import serializers
 
 from jwo_console.exceptions import ApplicationError
 from jwo_console.logging import request_id_var
+from orders.services import order_create_from_purchase
 from shoppers.services import gate_verify_identity_key
 
 from . import services
 from .models import ConnectorRequest, Endpoint, RequestStatus
-from .serializers import IdentityKeysInput, flatten_errors
+from .serializers import IdentityKeysInput, PurchasesInput, flatten_errors
 
 logger = logging.getLogger(__name__)
-Handler = Callable[[dict, dict], tuple[int, dict]]
+Handler = Callable[[dict, dict, dict], tuple[int, dict]]
 
 
 def connector_endpoint(
@@ -112,7 +113,7 @@ def connector_endpoint(
                     duplicate_of=original,
                 )
             try:
-                http_status, body = handler(data, serializer.context)
+                http_status, body = handler(data, serializer.context, raw)
             except ApplicationError as exc:
                 return answer(400, {"message": exc.message}, RequestStatus.INVALID)
             except Exception as exc:
@@ -133,7 +134,7 @@ def connector_endpoint(
 @connector_endpoint(
     Endpoint.IDENTITY_KEYS, IdentityKeysInput, dedupe=lambda d: d["authEvent"]["id"]
 )
-def identity_keys(data: dict, context: dict) -> tuple[int, dict]:
+def identity_keys(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
     """VerifyIdentityKeys: 200 with ``visitorDetails`` opens the gate; 401 keeps it closed."""
     decision = gate_verify_identity_key(
         mapping=context["mapping"],
@@ -147,4 +148,16 @@ def identity_keys(data: dict, context: dict) -> tuple[int, dict]:
     return 401, {"message": "Not authorized to enter."}
 
 
-VIEWS = {Endpoint.IDENTITY_KEYS: identity_keys}
+@connector_endpoint(
+    Endpoint.PURCHASES,
+    PurchasesInput,
+    dedupe=lambda d: f"{d['storeId']}:{d['idempotentShoppingTripId']}",
+)
+def purchases(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
+    """CreatePurchases: 201 with our purchaseId at once (an empty cart too); pricing follows in
+    a task. Unknown SKUs are accepted here and turn the order to ERROR when it is priced."""
+    order, _ = order_create_from_purchase(mapping=context["mapping"], data=data, raw=raw)
+    return 201, {"purchaseId": order.purchase_id}
+
+
+VIEWS = {Endpoint.IDENTITY_KEYS: identity_keys, Endpoint.PURCHASES: purchases}

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_filters",
     "shoppers",
     "catalog",
+    "orders",
     "connector",
     "sandbox",  # its URLs are mounted only when JWO_SANDBOX is on
 ]

@@ -1,0 +1,141 @@
+from django.conf import settings
+from django.db import models
+
+from jwo_console.models import BaseModel
+from shoppers.models import Shopper
+from stores.models import Merchant, Store
+
+from .choices import ErrorStage, OrderStatus, PromotionKind
+
+MONEY = {"max_digits": settings.MONEY_MAX_DIGITS, "decimal_places": settings.MONEY_DECIMAL_PLACES}
+
+
+class ShoppingTrip(BaseModel):
+    """One trip as Amazon reported it at exit: the raw cart is kept as it came."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="trips")
+    jwo_store_id = models.CharField(max_length=255)
+    trip_id = models.CharField(max_length=255)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    entry_method = models.CharField(max_length=10)  # APP or CARD
+    shopper = models.ForeignKey(Shopper, null=True, blank=True, on_delete=models.SET_NULL)
+    loyalty_ids = models.JSONField(default=list, blank=True)
+    auth_events = models.JSONField(default=list)
+    cart_items = models.JSONField(default=list)
+    amazon_shopper_id = models.CharField(max_length=255, blank=True)
+    payment_source_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-ended_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jwo_store_id", "trip_id"], name="trip_unique_per_store"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.trip_id
+
+
+class Order(BaseModel):
+    trip = models.OneToOneField(ShoppingTrip, on_delete=models.PROTECT, related_name="order")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders")
+    purchase_id = models.CharField(max_length=40, unique=True, null=True)
+    source = models.CharField(max_length=10, default="JWO", db_index=True)
+    status = models.CharField(
+        max_length=12, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True
+    )
+    error_stage = models.CharField(max_length=10, choices=ErrorStage.choices, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    delegation_mode = models.CharField(max_length=10)
+    currency = models.CharField(max_length=3)
+    sub_total = models.DecimalField(**MONEY, default=0)
+    promotions_total = models.DecimalField(**MONEY, default=0)
+    tax_total = models.DecimalField(**MONEY, default=0)
+    total = models.DecimalField(**MONEY, default=0)
+    priced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["source", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.purchase_id or f"order {self.pk}"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField()
+    sku = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    quantity = models.DecimalField(max_digits=12, decimal_places=4)
+    unit = models.CharField(max_length=20, blank=True)
+    unit_price = models.DecimalField(**MONEY)
+    price = models.DecimalField(**MONEY)
+    promotions = models.JSONField(default=list, blank=True)  # [{"name", "amount"}]
+    discount = models.DecimalField(**MONEY, default=0)
+    tax_rate = models.DecimalField(max_digits=7, decimal_places=5, default=0)
+    tax = models.DecimalField(**MONEY, default=0)
+    total = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["order", "line_no"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} x {self.quantity}"
+
+
+class OrderEvent(models.Model):
+    """Append-only history: every status change or action, with who (or what) did it."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    parameters = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.type} on {self.order}"
+
+
+class TaxRate(BaseModel):
+    """A store's sales tax per tax code (an empty code is the store's default rate)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="tax_rates")
+    tax_code = models.CharField(max_length=255, blank=True)
+    rate = models.DecimalField(max_digits=7, decimal_places=5, help_text="0.07 for 7 %")
+
+    class Meta:
+        ordering = ["store", "tax_code"]
+        constraints = [models.UniqueConstraint(fields=["store", "tax_code"], name="taxrate_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.store}: {self.tax_code or 'default'} {self.rate}"
+
+
+class Promotion(BaseModel):
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="promotions")
+    name = models.CharField(max_length=100, help_text="Shown on the receipt.")
+    kind = models.CharField(max_length=20, choices=PromotionKind.choices)
+    sku = models.CharField("SKU", max_length=255, blank=True)
+    category = models.CharField(max_length=255, blank=True)
+    percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    amount = models.DecimalField(**MONEY, default=0)
+    buy_qty = models.PositiveIntegerField(default=0)
+    get_qty = models.PositiveIntegerField(default=0)
+    threshold = models.DecimalField(**MONEY, default=0)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,181 @@
+import threading
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from connector.models import ConnectorRequest
+from orders.models import Order, OrderLine, Promotion, TaxRate
+from orders.services import order_price
+from tests.factories import ItemFactory, JwoStoreMappingFactory, entitle
+
+URL = "/v1/order/purchases"
+SECRET = "test-connector-secret"
+
+
+@pytest.fixture
+def store(db):
+    mapping = JwoStoreMappingFactory(jwo_store_id="jwo-shop-1", delegation_mode="FULL")
+    water = ItemFactory(sku="WATER", category="Drinks")
+    entitle(mapping.store, water, price="1.99")
+    entitle(mapping.store, ItemFactory(sku="CHIPS", category="Snacks"), price="2.49")
+    TaxRate.objects.create(store=mapping.store, tax_code="", rate=Decimal("0.07"))
+    return mapping.store
+
+
+def cart(*items, trip_id=None, **extra) -> dict:
+    body = {
+        "requestId": str(uuid.uuid4()),
+        "idempotentShoppingTripId": trip_id or str(uuid.uuid4()),
+        "storeId": "jwo-shop-1",
+        "shoppingTrip": {
+            "startTime": "2026-11-23T17:00:00Z",
+            "endTime": "2026-11-23T17:09:39Z",
+            "authEvents": [
+                {
+                    "id": "e1",
+                    "timestamp": "2026-11-23T17:00:00Z",
+                    "location": "ENTRY",
+                    "payloadType": "FINANCIAL",
+                }
+            ],
+        },
+        "cartItems": [
+            {
+                "id": sku,
+                "type": "SKU",
+                "quantity": {"value": qty, "unit": "unit"},
+                "lineItemId": f"L{n}",
+            }
+            for n, (sku, qty) in enumerate(items, start=1)
+        ],
+    }
+    body.update(extra)
+    return body
+
+
+def post(client, body, secret=SECRET):
+    return client.post(
+        URL, body, content_type="application/json", HTTP_X_JWO_CONNECTOR_SECRET=secret
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cart_becomes_a_priced_order(store):
+    Promotion.objects.create(
+        merchant=store.merchant,
+        name="10% drinks",
+        kind="PERCENT_OFF",
+        category="Drinks",
+        percent=Decimal("10"),
+    )
+    response = post(Client(), cart(("WATER", "3.0"), ("CHIPS", "1.0")))
+    assert response.status_code == 201
+    order = Order.objects.get(purchase_id=response.json()["purchaseId"])
+    assert (order.status, order.source, order.trip.entry_method) == ("PRICED", "JWO", "CARD")
+    assert (order.sub_total, order.promotions_total, order.tax_total, order.total) == (
+        Decimal("8.46"),
+        Decimal("0.60"),
+        Decimal("0.55"),
+        Decimal("8.41"),
+    )
+    assert list(order.lines.values_list("sku", "total")) == [
+        ("WATER", Decimal("5.75")),
+        ("CHIPS", Decimal("2.66")),
+    ]
+    assert [e.type for e in order.events.all()] == ["created", "status_changed"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unknown_sku_is_accepted_and_the_order_waits_in_error(store):
+    response = post(Client(), cart(("WATER", "1.0"), ("MYSTERY-1", "1.0")))
+    assert response.status_code == 201
+    order = Order.objects.get()
+    assert (order.status, order.error_stage) == ("ERROR", "PRICING")
+    assert order.error_message == "item SKU MYSTERY-1 not in catalog"
+    entitle(store, ItemFactory(sku="MYSTERY-1"), price="3.00")  # the merchant adds it...
+    order = order_price(order_id=order.pk)  # ...and a retry prices it
+    assert (order.status, order.error_message, order.total) == ("PRICED", "", Decimal("5.34"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_empty_cart_is_an_order_with_no_lines(store):
+    response = post(Client(), cart())
+    assert response.status_code == 201
+    order = Order.objects.get()
+    assert (order.status, order.total, OrderLine.objects.count()) == ("PRICED", Decimal("0"), 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_identical_purchases_in_parallel_make_one_order(store):
+    body = cart(("WATER", "2.0"), trip_id="trip-parallel-1")
+    results = []
+
+    def send() -> None:
+        try:
+            results.append(post(Client(), {**body, "requestId": str(uuid.uuid4())}))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {r.status_code for r in results} == {201}
+    assert len({r.json()["purchaseId"] for r in results}) == 1
+    assert Order.objects.count() == 1
+    assert ConnectorRequest.objects.filter(status="ANSWERED").count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda b: b.pop("cartItems"), "cartItems"),
+        (lambda b: b.pop("idempotentShoppingTripId"), "idempotentShoppingTripId"),
+        (lambda b: b.update(requestId="x"), "requestId"),
+        (
+            lambda b: b["shoppingTrip"].update(endTime="2026-11-23T16:00:00Z"),
+            "shoppingTrip.endTime",
+        ),
+        (lambda b: b["shoppingTrip"].update(startTime="soon"), "shoppingTrip.startTime"),
+        (lambda b: b["shoppingTrip"].update(authEvents=[]), "shoppingTrip.authEvents"),
+        (
+            lambda b: b["shoppingTrip"]["authEvents"][0].update(payloadType="CASH"),
+            "shoppingTrip.authEvents[0].payloadType",
+        ),
+        (lambda b: b["cartItems"][0].update(type="BARCODE"), "cartItems[0].type"),
+        (
+            lambda b: b["cartItems"][0]["quantity"].update(value="12345678901"),
+            "cartItems[0].quantity.value",
+        ),
+        (
+            lambda b: b["cartItems"][0]["quantity"].update(value="abc"),
+            "cartItems[0].quantity.value",
+        ),
+        (lambda b: b["cartItems"][1].update(lineItemId="L1"), "cartItems"),
+        (lambda b: b.update(storeId="elsewhere"), "storeId"),
+    ],
+)
+def test_each_contract_violation_is_a_400_naming_the_field(client, store, change, field):
+    body = cart(("WATER", "1.0"), ("CHIPS", "1.0"))
+    change(body)
+    response = post(client, body)
+    assert response.status_code == 400, response.content
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert not Order.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_replay_returns_the_same_purchase_id_and_a_changed_cart_is_409(client, store):
+    body = cart(("WATER", "1.0"), trip_id="trip-replay")
+    first = post(client, body)
+    again = post(client, {**body, "requestId": str(uuid.uuid4())})
+    assert again.status_code == 201 and again.json() == first.json()
+    changed = post(client, cart(("WATER", "2.0"), trip_id="trip-replay"))
+    assert changed.status_code == 409
+    assert Order.objects.count() == 1
+    assert post(client, body, secret="wrong").status_code == 401
