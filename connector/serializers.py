@@ -168,3 +168,47 @@ class PurchasesInput(serializers.Serializer):
                     raise serializers.ValidationError(f"lineItemId {line} appears twice")
                 seen.add(line)
         return items
+
+
+class GetShopperInput(serializers.Serializer):
+    requestId = serializers.CharField(validators=[UUID])
+    shopperKey = serializers.CharField(max_length=1000)
+    shopperKeyType = serializers.ChoiceField(choices=["QR_CODE", "PHONE_NUMBER"], required=False)
+    storeId = StoreIdField()
+    timestamp = serializers.DateTimeField(required=False)
+
+    def validate_shopperKeyType(self, value: str) -> str:
+        if value == "PHONE_NUMBER":
+            raise serializers.ValidationError("PHONE_NUMBER keys are not used in this store")
+        return value
+
+
+class FaMoneyInput(serializers.Serializer):
+    value = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+    currencyCode = serializers.RegexField(r"^[A-Z]{3}$")
+
+
+class GateEventInput(serializers.Serializer):
+    id = serializers.CharField(max_length=255)
+    type = serializers.CharField(max_length=30, validators=[ENUM_WORD])
+    interactionType = serializers.CharField(max_length=30, required=False)
+    timestamp = serializers.DateTimeField()
+    location = serializers.CharField(max_length=50, required=False)
+
+
+class RecommendationInput(serializers.Serializer):
+    shopperAuthorized = serializers.BooleanField(required=False)
+    shopperRisks = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+
+
+class ShopperInteractionInput(serializers.Serializer):
+    shoppingTripId = serializers.CharField(max_length=255)
+    gateAuthenticationEvent = GateEventInput()
+    recommendation = RecommendationInput(required=False)
+
+
+class ShopperAuthorizationInput(serializers.Serializer):
+    storeId = StoreIdField()
+    shopperIdentity = IdInput()
+    authorizedAmount = FaMoneyInput(required=False)
+    shopperInteraction = ShopperInteractionInput()

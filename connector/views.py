@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from rest_framework import serializers
@@ -21,11 +22,17 @@ from rest_framework import serializers
 from jwo_console.exceptions import ApplicationError
 from jwo_console.logging import request_id_var
 from orders.services import order_create_from_purchase
-from shoppers.services import gate_verify_identity_key
+from shoppers.services import gate_authorize_card, gate_verify_identity_key, shopper_for_key
 
 from . import services
 from .models import ConnectorRequest, Endpoint, RequestStatus
-from .serializers import IdentityKeysInput, PurchasesInput, flatten_errors
+from .serializers import (
+    GetShopperInput,
+    IdentityKeysInput,
+    PurchasesInput,
+    ShopperAuthorizationInput,
+    flatten_errors,
+)
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[dict, dict, dict], tuple[int, dict]]
@@ -160,4 +167,47 @@ def purchases(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
     return 201, {"purchaseId": order.purchase_id}
 
 
-VIEWS = {Endpoint.IDENTITY_KEYS: identity_keys, Endpoint.PURCHASES: purchases}
+@connector_endpoint(Endpoint.GET_SHOPPER, GetShopperInput, dedupe=lambda d: d["requestId"])
+def get_shopper(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
+    """GetShopper (assisted shopping, Dash Cart): the response is not in Amazon's public pages;
+    it mirrors VerifyIdentityKeys — 200 with ``visitorDetails``, 401 when the key is not good."""
+    shopper, _reason = shopper_for_key(
+        identity_key=data["shopperKey"], at=data.get("timestamp") or timezone.now()
+    )
+    if shopper is None:
+        return 401, {"message": "No shopper for this key."}
+    return 200, {"visitorDetails": {"id": str(shopper.public_id), "type": shopper.kind}}
+
+
+@connector_endpoint(
+    Endpoint.SHOPPER_AUTHORIZATION,
+    ShopperAuthorizationInput,
+    dedupe=lambda d: d["shopperInteraction"]["gateAuthenticationEvent"]["id"],
+)
+def shopper_authorization(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
+    """F&A at card entry. The response is not in the public pages; the validation plans speak
+    of APPROVED / DENIED and the request carries ``recommendation.shopperAuthorized``, so the
+    answer carries both: ``{"shopperAuthorized": bool, "decision": "APPROVED"|"DENIED",
+    "authorizationConditions": []}``."""
+    interaction = data["shopperInteraction"]
+    event = interaction["gateAuthenticationEvent"]
+    decision = gate_authorize_card(
+        mapping=context["mapping"],
+        card_token=data["shopperIdentity"]["id"],
+        auth_event_id=event["id"],
+        event_time=event["timestamp"],
+        risks=list((interaction.get("recommendation") or {}).get("shopperRisks") or []),
+    )
+    return 200, {
+        "shopperAuthorized": decision.admitted,
+        "decision": "APPROVED" if decision.admitted else "DENIED",
+        "authorizationConditions": [],
+    }
+
+
+VIEWS = {
+    Endpoint.IDENTITY_KEYS: identity_keys,
+    Endpoint.PURCHASES: purchases,
+    Endpoint.GET_SHOPPER: get_shopper,
+    Endpoint.SHOPPER_AUTHORIZATION: shopper_authorization,
+}

@@ -46,7 +46,12 @@ class LedgerEntry(BaseModel):
     """The shopper's standing: positive amounts are owed, negative ones paid or credited. The
     gate reads the balance; payments write it through the shoppers services."""
 
-    shopper = models.ForeignKey(Shopper, on_delete=models.PROTECT, related_name="ledger")
+    shopper = models.ForeignKey(
+        Shopper, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+    )
+    card_token = models.CharField(
+        max_length=255, blank=True, db_index=True, help_text="Amazon's id of the card (card entry)"
+    )
     kind = models.CharField(max_length=10, choices=LedgerKind.choices)
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3, default="USD")

@@ -19,7 +19,7 @@ from stores.models import JwoStoreMapping
 
 from . import scankeys
 from .choices import EntryMethod, GateReason
-from .models import AppScanKey, GateDecision, Shopper
+from .models import AppScanKey, GateDecision, LedgerEntry, Shopper
 
 logger = logging.getLogger(__name__)
 FUTURE_SKEW = timedelta(seconds=5)
@@ -28,6 +28,70 @@ FUTURE_SKEW = timedelta(seconds=5)
 def shopper_outstanding_balance(*, shopper: Shopper) -> Decimal:
     """What the shopper owes (positive) or has in credit (negative), to the cent."""
     return quantize(shopper.ledger.aggregate(total=Sum("amount"))["total"] or Decimal("0"))
+
+
+def card_outstanding_balance(*, card_token: str) -> Decimal:
+    """What a card-entry shopper (known to us only by Amazon's card id) owes."""
+    total = LedgerEntry.objects.filter(card_token=card_token).aggregate(total=Sum("amount"))
+    return quantize(total["total"] or Decimal("0"))
+
+
+# Amazon's recommendation risks we always honour by refusing (the test plan names these).
+REFUSED_RISKS = {"CustomerFraud", "InvalidCard", "BadDebt"}
+
+
+def gate_authorize_card(
+    *,
+    mapping: JwoStoreMapping,
+    card_token: str,
+    auth_event_id: str,
+    event_time: datetime,
+    risks: list[str],
+) -> GateDecision:
+    """F&A for card entry (retailer-managed strategy): approve unless the card owes money or
+    Amazon reports a risk we refuse on. One decision per gate event."""
+    existing = GateDecision.objects.filter(auth_event_id=auth_event_id)
+    if (found := existing.first()) is not None:
+        return found
+    owed = card_outstanding_balance(card_token=card_token)
+    flagged = sorted(REFUSED_RISKS.intersection(risks))
+    if owed > 0:
+        outcome = GateOutcome(False, GateReason.OUTSTANDING_DEBT, None, f"card owes {owed}")
+    elif flagged:
+        outcome = GateOutcome(
+            False, GateReason.FLAGGED, None, f"Amazon reports {', '.join(flagged)}"
+        )
+    else:
+        outcome = GateOutcome(True, GateReason.ADMITTED, None)
+    try:
+        with transaction.atomic():
+            return GateDecision.objects.create(
+                jwo_store_id=mapping.jwo_store_id,
+                auth_event_id=auth_event_id,
+                entry=EntryMethod.CARD,
+                admitted=outcome.admitted,
+                reason=outcome.reason,
+                detail=outcome.detail[:300],
+                event_time=event_time,
+            )
+    except IntegrityError:
+        return existing.get()
+
+
+def shopper_for_key(*, identity_key: str, at: datetime) -> tuple[Shopper | None, str]:
+    """GetShopper (assisted shopping): the shopper behind a Scan Key Code, or the reason not."""
+    try:
+        key = scankeys.decode_identity_key(identity_key, prefix=settings.JWO_SCAN_KEY_PREFIX)
+    except scankeys.MalformedKey:
+        return None, GateReason.MALFORMED_KEY
+    record = AppScanKey.objects.select_related("shopper").filter(token=key.token).first()
+    if record is None or record.issued_at != key.issued_at:
+        return None, GateReason.UNKNOWN_KEY
+    if at - record.issued_at > timedelta(seconds=settings.JWO_SCAN_KEY_MAX_AGE_SECONDS):
+        return None, GateReason.EXPIRED_KEY
+    if record.shopper.is_flagged:
+        return None, GateReason.FLAGGED
+    return record.shopper, GateReason.ADMITTED
 
 
 def shopper_app_token_issue(*, shopper: Shopper) -> str:
