@@ -94,9 +94,10 @@ def shopper_for_key(*, identity_key: str, at: datetime) -> tuple[Shopper | None,
     return record.shopper, GateReason.ADMITTED
 
 
-def shopper_app_token_issue(*, shopper: Shopper) -> str:
-    """A new bearer token for the shopper's app (the old one stops working). Stored hashed."""
-    token = secrets.token_urlsafe(32)
+def shopper_app_token_issue(*, shopper: Shopper, token: str | None = None) -> str:
+    """A new bearer token for the shopper's app (the old one stops working). Stored hashed.
+    ``token`` is for demo data only, where a fixed token is printed."""
+    token = token or secrets.token_urlsafe(32)
     shopper.app_token_hash = hashlib.sha256(token.encode()).hexdigest()
     shopper.save(update_fields=["app_token_hash", "updated_at"])
     return token

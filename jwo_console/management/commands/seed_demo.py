@@ -5,6 +5,8 @@ user (credentials printed)."""
 from django.core.management.base import BaseCommand
 
 from catalog.demo import seed_demo_catalog
+from orders.demo import seed_demo_pricing
+from shoppers.demo import seed_demo_shoppers
 from stores.demo import DEMO_PASSWORDS, seed_demo
 
 
@@ -14,12 +16,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         result = seed_demo()
         items = seed_demo_catalog(merchant=result.merchant, stores=result.stores)
+        seed_demo_pricing(merchant=result.merchant, stores=result.stores)
+        tokens = seed_demo_shoppers()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  merchant: {result.merchant.name}, {items} catalog items")
         for store in result.stores:
             mapped = getattr(store, "jwo_mapping", None)
             note = f"mapped to {mapped.jwo_store_id}" if mapped else "not mapped"
             self.stdout.write(f"  store: {store.name} ({store.time_zone}) — {note}")
+        self.stdout.write(f"  shopper app tokens: {', '.join(tokens)} (the last one is flagged)")
         self.stdout.write("  Log in at http://127.0.0.1:8000/ as:")
         for username, password in DEMO_PASSWORDS.items():
             role = result.roles[username]
