@@ -11,7 +11,7 @@ def seed_demo_pricing(*, merchant: Merchant, stores: list[Store]) -> None:
     for store in stores:
         TaxRate.objects.get_or_create(store=store, tax_code="", defaults={"rate": Decimal("0.07")})
     promotions = [
-        ("10% off coffee", "PERCENT_OFF", {"category": "Drinks", "percent": Decimal("10")}),
+        ("10% off drinks", "PERCENT_OFF", {"category": "Drinks", "percent": Decimal("10")}),
         ("Chips: buy 2 get 1", "BUY_X_GET_Y", {"sku": "SNK-001", "buy_qty": 2, "get_qty": 1}),
         (
             "$2 off $20",
