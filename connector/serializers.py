@@ -212,3 +212,17 @@ class ShopperAuthorizationInput(serializers.Serializer):
     shopperIdentity = IdInput()
     authorizedAmount = FaMoneyInput(required=False)
     shopperInteraction = ShopperInteractionInput()
+
+
+class ScanEventInput(serializers.Serializer):
+    id = serializers.CharField(max_length=1000)
+    timestamp = serializers.DateTimeField(required=False)
+    location = serializers.CharField(max_length=50, required=False)
+    value = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    channel = serializers.CharField(max_length=50, required=False)
+
+
+class ScanInput(serializers.Serializer):
+    requestId = serializers.CharField(validators=[UUID])
+    storeId = StoreIdField()
+    scanEvent = ScanEventInput()

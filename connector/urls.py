@@ -6,6 +6,7 @@ urlpatterns = [
     path("v1/identity/identity-keys", views.identity_keys, name="connector-identity-keys"),
     path("v1/order/purchases", views.purchases, name="connector-purchases"),
     path("v1/identity/shopper", views.get_shopper, name="connector-get-shopper"),
+    path("v1/identity/scan", views.scan, name="connector-scan"),
     path(
         "v1/fraudandabuse/shopperauthorization",
         views.shopper_authorization,

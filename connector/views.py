@@ -30,6 +30,7 @@ from .serializers import (
     GetShopperInput,
     IdentityKeysInput,
     PurchasesInput,
+    ScanInput,
     ShopperAuthorizationInput,
     flatten_errors,
 )
@@ -205,7 +206,42 @@ def shopper_authorization(data: dict, context: dict, raw: dict) -> tuple[int, di
     }
 
 
+def _scanned_code(scan_id: str) -> str:
+    """``scanEvent.id`` is Base64 of what was scanned (FAQ); Amazon's mock sends it plain."""
+    import base64
+    import binascii
+
+    try:
+        decoded = base64.b64decode(scan_id, validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return scan_id
+    return decoded if decoded.isprintable() else scan_id
+
+
+@connector_endpoint(Endpoint.SCAN, ScanInput, dedupe=lambda d: d["requestId"])
+def scan(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
+    """ResolveScan for loyalty: the store's provider resolves the code. The response field
+    names are not in Amazon's public pages; the answer carries the issue's ``{id, type,
+    action}`` and the derived ``{resolution, scanResult}``. The id comes back in the cart's
+    auth events. A provider that does not answer is a 500 (Amazon follows the store's default;
+    the stored request can be replayed)."""
+    from integrations.loyalty import loyalty_client
+
+    code = _scanned_code(data["scanEvent"]["id"])
+    member = loyalty_client(context["mapping"].loyalty_provider).resolve(code)
+    action = "ACCEPT" if member is not None else "REJECT"
+    member_id = member.member_id if member is not None else code[:255]
+    return 200, {
+        "id": member_id,
+        "type": "LOYALTY",
+        "action": action,
+        "resolution": action,
+        "scanResult": {"id": member_id, "type": "LOYALTY"},
+    }
+
+
 VIEWS = {
+    Endpoint.SCAN: scan,
     Endpoint.IDENTITY_KEYS: identity_keys,
     Endpoint.PURCHASES: purchases,
     Endpoint.GET_SHOPPER: get_shopper,

@@ -187,9 +187,31 @@ def _promotions(order: Order) -> list[pricing.Promo]:
     ]
 
 
+def _loyalty(order: Order) -> tuple[tuple[str, Decimal] | None, str]:
+    """(program name, percent off) for a loyalty member on a Full-delegation trip, asked of the
+    store's provider — before any transaction opens. The second value is an error to report."""
+    from integrations.loyalty import LoyaltyUnavailable, loyalty_client
+
+    if order.delegation_mode != "FULL" or not order.trip.loyalty_ids:
+        return None, ""
+    mapping = JwoStoreMapping.objects.filter(store=order.store).first()
+    if mapping is None:
+        return None, ""
+    client = loyalty_client(mapping.loyalty_provider)
+    try:
+        member = client.member(order.trip.loyalty_ids[0])
+    except LoyaltyUnavailable as exc:
+        return None, f"loyalty discount unknown ({exc}); retry"
+    if member is None or member.discount_percent <= 0:
+        return None, ""
+    return (f"{client.label} {member.tier.title()} rewards", member.discount_percent), ""
+
+
 def order_price(*, order_id: int, actor: AbstractBaseUser | None = None) -> Order:
     """Price the order (again, after a fix): PRICED with lines and totals, or ERROR naming the
-    SKUs the catalog lacks. Loyalty discounts join when the loyalty providers are connected."""
+    SKUs the catalog lacks (or a loyalty provider that did not answer)."""
+    snapshot = Order.objects.select_related("trip", "store").get(pk=order_id)
+    loyalty, loyalty_error = _loyalty(snapshot)  # a remote call: outside the transaction
     with transaction.atomic():
         order = (
             Order.objects.select_for_update()
@@ -207,6 +229,7 @@ def order_price(*, order_id: int, actor: AbstractBaseUser | None = None) -> Orde
             message = ""
         if missing:
             message = "; ".join(f"item SKU {sku} not in catalog" for sku in missing)
+        message = message or loyalty_error
         if message:
             return order_transition(
                 order=order,
@@ -217,7 +240,11 @@ def order_price(*, order_id: int, actor: AbstractBaseUser | None = None) -> Orde
             )
         rates = dict(TaxRate.objects.filter(store=order.store).values_list("tax_code", "rate"))
         priced = pricing.price_cart(
-            lines, mode=order.delegation_mode, promotions=_promotions(order), tax_rates=rates
+            lines,
+            mode=order.delegation_mode,
+            promotions=_promotions(order),
+            tax_rates=rates,
+            loyalty=loyalty,
         )
         order.lines.all().delete()
         OrderLine.objects.bulk_create(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import catalog_api, payments_api, views
+from . import catalog_api, loyalty_api, payments_api, views
 
 app_name = "sandbox"
 
@@ -30,6 +30,13 @@ urlpatterns = [
     ),
     path("catalog/v1/catalog/archive", catalog_api.archive_catalog, name="catalog-archive"),
     path("catalog/reports/<str:ingestion_id>", catalog_api.catalog_report, name="catalog-report"),
+    # The loyalty providers (YinzCam, VenueNext).
+    path("loyalty/<str:provider>/v1/members/resolve", loyalty_api.resolve, name="loyalty-resolve"),
+    path(
+        "loyalty/<str:provider>/v1/members/<str:member_id>",
+        loyalty_api.member,
+        name="loyalty-member",
+    ),
     # Pages for people.
     path("", views.overview, name="overview"),
     path("faults/", views.faults, name="faults"),

@@ -195,6 +195,13 @@ SANDBOX_SQS_QUEUE_NAME = env("SANDBOX_SQS_QUEUE_NAME", default="jwo-catalog-noti
 JWO_SCAN_KEY_PREFIX = env("JWO_SCAN_KEY_PREFIX", default="JWO")
 JWO_SCAN_KEY_MAX_AGE_SECONDS = env.int("JWO_SCAN_KEY_MAX_AGE_SECONDS", default=60)
 
+# Loyalty providers (integrations/loyalty). With the sandbox on, it plays both.
+YINZCAM_URL = env("YINZCAM_URL", default="")
+YINZCAM_API_KEY = env("YINZCAM_API_KEY", default="sandbox-loyalty-key")
+VENUENEXT_URL = env("VENUENEXT_URL", default="")
+VENUENEXT_API_KEY = env("VENUENEXT_API_KEY", default="sandbox-loyalty-key")
+SANDBOX_LOYALTY_API_KEY = env("SANDBOX_LOYALTY_API_KEY", default="sandbox-loyalty-key")
+
 # --- Health -----------------------------------------------------------------------------------
 HEALTH_BROKER_TIMEOUT_SECONDS = 3
 HEALTH_WORKER_STALE_AFTER_SECONDS = 5 * 60
