@@ -13,6 +13,13 @@ NAVIGATION: list[tuple[str, list[tuple[str, str, str]]]] = [
         ],
     ),
     (
+        "Pricing",
+        [
+            ("Promotions", "orders:promotions", "orders.view_promotion"),
+            ("Tax rates", "orders:tax-rates", "orders.view_taxrate"),
+        ],
+    ),
+    (
         "Shoppers",
         [("Gate activity", "shoppers:gate-activity", "shoppers.view_gatedecision")],
     ),

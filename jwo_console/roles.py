@@ -27,6 +27,8 @@ _CATALOG_MODELS = [
     "catalogsyncschedule",
 ]
 
+_ORDERS_MODELS = ["order", "orderline", "orderevent", "shoppingtrip", "promotion", "taxrate"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MERCHANT_ADMIN: [
         *_perms("stores", ["view"], _STORES_MODELS),
@@ -40,12 +42,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.change_catalogsyncschedule",
         *_perms("shoppers", ["view"], ["shopper", "gatedecision", "ledgerentry"]),
         *_perms("connector", ["view"], ["connectorrequest"]),
+        *_perms("orders", ["view"], _ORDERS_MODELS),
+        *_perms("orders", ["add", "change", "delete"], ["promotion", "taxrate"]),
     ],
     STAFF: [
         *_perms("stores", ["view"], _STORES_MODELS),
         *_perms("catalog", ["view"], _CATALOG_MODELS),
         *_perms("shoppers", ["view"], ["shopper", "gatedecision", "ledgerentry"]),
         *_perms("connector", ["view"], ["connectorrequest"]),
+        *_perms("orders", ["view"], _ORDERS_MODELS),
     ],
 }
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("settings/integrations/", include("stores.urls")),
     path("catalog/", include("catalog.urls")),
     path("shoppers/", include("shoppers.urls")),
+    path("pricing/", include("orders.urls")),
     path("", include("connector.urls")),  # Amazon's paths, at the root of the host
     path("admin/", admin.site.urls),
 ]
