@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from .models import ConnectorRequest, RequestStatus
 
 _SECRET_HEADERS = {"x-jwo-connector-secret", "authorization", "cookie", "x-api-key"}
 ORIGINAL_WAIT_SECONDS = 3.0
+STALE_AFTER_SECONDS = 30  # a request unanswered this long lost its process
 
 
 def connector_secret_valid(provided: str) -> bool:
@@ -24,21 +26,8 @@ def connector_secret_valid(provided: str) -> bool:
     return any(c and hmac.compare_digest(given, c.encode()) for c in candidates)
 
 
-def connector_request_record(
-    *,
-    endpoint: str,
-    headers: dict[str, str],
-    body: bytes,
-    replay_of: ConnectorRequest | None = None,
-) -> ConnectorRequest:
-    """Store the request before anything else is done with it (autocommit: it survives a crash)."""
-    clean = {k: ("[redacted]" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
-    return ConnectorRequest.objects.create(
-        endpoint=endpoint,
-        headers=clean,
-        body=body.decode("utf-8", errors="replace")[:1_000_000],
-        replay_of=replay_of,
-    )
+def _clean_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: ("[redacted]" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
 
 
 def payload_hash(data: Any) -> str:
@@ -49,32 +38,83 @@ def payload_hash(data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def connector_request_claim(
-    *, req: ConnectorRequest, dedupe_key: str, digest: str, store_id: str, request_id: str
-) -> ConnectorRequest | None:
-    """Make ``req`` the one request that processes ``dedupe_key``; return the original instead
-    when another request holds it. An original that failed gives the key up, so the retry
-    finishes what it could not."""
+def connector_request_refused(
+    *,
+    endpoint: str,
+    headers: dict,
+    body: bytes,
+    status: str,
+    http_status: int,
+    answer: Any,
+    started: float,
+    replay_of: ConnectorRequest | None = None,
+) -> ConnectorRequest:
+    """A request refused before processing (wrong secret, invalid shape): stored with its answer
+    in one write."""
+    return ConnectorRequest.objects.create(
+        endpoint=endpoint,
+        headers=_clean_headers(headers),
+        body=body.decode("utf-8", errors="replace")[:1_000_000],
+        replay_of=replay_of,
+        status=status,
+        response_status=http_status,
+        response_body=answer,
+        answered_at=timezone.now(),
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+
+
+def _released(original: ConnectorRequest) -> bool:
+    """An original that failed, or whose process died before answering, gives up its key so
+    that a retry finishes the work (its own transaction rolled back: nothing half-done stays)."""
+    stale = timezone.now() - timedelta(seconds=STALE_AFTER_SECONDS)
+    if original.status == RequestStatus.FAILED or (
+        original.status == RequestStatus.RECEIVED and original.received_at < stale
+    ):
+        return (
+            ConnectorRequest.objects.filter(pk=original.pk, dedupe_key=original.dedupe_key).update(
+                dedupe_key=None
+            )
+            == 1
+        )
+    return False
+
+
+def connector_request_store(
+    *,
+    endpoint: str,
+    headers: dict,
+    body: bytes,
+    dedupe_key: str,
+    digest: str,
+    store_id: str,
+    request_id: str,
+    replay_of: ConnectorRequest | None = None,
+) -> tuple[ConnectorRequest, ConnectorRequest | None]:
+    """Store the request before it is processed, holding its dedupe key (one write). Returns
+    (the stored request, the original) — the original is set when another request already holds
+    the key, and the stored one is then a duplicate."""
+    fields = {
+        "endpoint": endpoint,
+        "headers": _clean_headers(headers),
+        "body": body.decode("utf-8", errors="replace")[:1_000_000],
+        "payload_hash": digest,
+        "store_id": store_id,
+        "request_id": request_id,
+        "replay_of": replay_of,
+    }
     for _ in range(2):
         try:
             with transaction.atomic():
-                ConnectorRequest.objects.filter(pk=req.pk).update(
-                    dedupe_key=dedupe_key,
-                    payload_hash=digest,
-                    store_id=store_id,
-                    request_id=request_id,
-                )
-            req.dedupe_key, req.payload_hash = dedupe_key, digest
-            return None
+                return ConnectorRequest.objects.create(dedupe_key=dedupe_key, **fields), None
         except IntegrityError:
-            original = ConnectorRequest.objects.get(endpoint=req.endpoint, dedupe_key=dedupe_key)
-            if original.status != RequestStatus.FAILED:
-                ConnectorRequest.objects.filter(pk=req.pk).update(
-                    payload_hash=digest, store_id=store_id, request_id=request_id
-                )
-                return original
-            ConnectorRequest.objects.filter(pk=original.pk).update(dedupe_key=None)
-    raise RuntimeError("could not claim the dedupe key")  # pragma: no cover
+            original = ConnectorRequest.objects.filter(
+                endpoint=endpoint, dedupe_key=dedupe_key
+            ).first()
+            if original is None or _released(original):
+                continue
+            return ConnectorRequest.objects.create(**fields), original
+    return ConnectorRequest.objects.create(**fields), None  # pragma: no cover
 
 
 def await_answer(original: ConnectorRequest) -> ConnectorRequest:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -43,51 +44,52 @@ def connector_endpoint(
     endpoint: str,
     serializer_class: type[serializers.Serializer],
     dedupe: Callable[[dict], str],
+    calls_out: bool = False,
 ) -> Callable[[Handler], Callable]:
+    """``calls_out``: the handler calls a remote service, so it runs outside any transaction and
+    its answer is stored in a write of its own."""
+
     def decorator(handler: Handler) -> Callable:
         @csrf_exempt
         @login_not_required
         @require_POST
         def view(request: HttpRequest, replay_of: ConnectorRequest | None = None) -> JsonResponse:
             started = time.monotonic()
-            req = services.connector_request_record(
-                endpoint=endpoint,
-                headers=dict(request.headers),
-                body=request.body,
-                replay_of=replay_of,
-            )
+            headers, body = dict(request.headers), request.body
 
-            def answer(http_status: int, body: dict, status: str, **kw: Any) -> JsonResponse:
-                services.connector_request_answer(
-                    req=req,
+            def refuse(http_status: int, answer: dict, status: str) -> JsonResponse:
+                services.connector_request_refused(
+                    endpoint=endpoint,
+                    headers=headers,
+                    body=body,
                     status=status,
                     http_status=http_status,
-                    body=body,
+                    answer=answer,
                     started=started,
-                    **kw,
+                    replay_of=replay_of,
                 )
-                return JsonResponse(body, status=http_status)
+                return JsonResponse(answer, status=http_status)
 
             if not services.connector_secret_valid(
                 request.headers.get("X-JWO-Connector-Secret", "")
             ):
-                return answer(
+                return refuse(
                     401,
                     {"message": "Missing or wrong X-JWO-Connector-Secret."},
                     RequestStatus.UNAUTHORIZED,
                 )
             try:
-                raw = json.loads(request.body or b"")
+                raw = json.loads(body or b"")
             except (ValueError, UnicodeDecodeError):
                 error = {"field": "", "error": "the body is not JSON"}
-                return answer(
+                return refuse(
                     400,
                     {"message": "The body is not JSON.", "errors": [error]},
                     RequestStatus.INVALID,
                 )
             if not isinstance(raw, dict):
                 error = {"field": "", "error": "the body must be a JSON object"}
-                return answer(
+                return refuse(
                     400,
                     {"message": "The body must be a JSON object.", "errors": [error]},
                     RequestStatus.INVALID,
@@ -96,24 +98,40 @@ def connector_endpoint(
             if not serializer.is_valid():
                 errors = flatten_errors(serializer.errors)
                 message = "; ".join(f"{e['field']}: {e['error']}" for e in errors)
-                return answer(400, {"message": message, "errors": errors}, RequestStatus.INVALID)
+                return refuse(400, {"message": message, "errors": errors}, RequestStatus.INVALID)
             data = serializer.validated_data
             request_id_var.set(str(raw.get("requestId", "-")))
-            original = services.connector_request_claim(
-                req=req,
+            digest = services.payload_hash(raw)
+            req, original = services.connector_request_store(
+                endpoint=endpoint,
+                headers=headers,
+                body=body,
                 dedupe_key=dedupe(data),
-                digest=services.payload_hash(raw),
+                digest=digest,
                 store_id=str(raw.get("storeId", ""))[:255],
                 request_id=str(raw.get("requestId", ""))[:100],
+                replay_of=replay_of,
             )
+
+            def answer(http_status: int, answer_body: dict, status: str, **kw: Any) -> JsonResponse:
+                services.connector_request_answer(
+                    req=req,
+                    status=status,
+                    http_status=http_status,
+                    body=answer_body,
+                    started=started,
+                    **kw,
+                )
+                return JsonResponse(answer_body, status=http_status)
+
             if original is not None:
-                if original.payload_hash != services.payload_hash(raw):
-                    body = {"message": "This event was already sent with a different payload."}
-                    return answer(409, body, RequestStatus.CONFLICT, duplicate_of=original)
+                if original.payload_hash != digest:
+                    conflict = {"message": "This event was already sent with a different payload."}
+                    return answer(409, conflict, RequestStatus.CONFLICT, duplicate_of=original)
                 original = services.await_answer(original)
                 if original.response_status is None:
-                    body = {"message": "The same request is still being processed; retry."}
-                    return answer(409, body, RequestStatus.CONFLICT, duplicate_of=original)
+                    busy = {"message": "The same request is still being processed; retry."}
+                    return answer(409, busy, RequestStatus.CONFLICT, duplicate_of=original)
                 return answer(
                     original.response_status,
                     original.response_body,
@@ -121,7 +139,14 @@ def connector_endpoint(
                     duplicate_of=original,
                 )
             try:
-                http_status, body = handler(data, serializer.context, raw)
+                # The domain work and the stored answer commit together: one commit, and a crash
+                # leaves only the stored request, whose key a retry can take over.
+                if calls_out:
+                    http_status, answer_body = handler(data, serializer.context, raw)
+                    return answer(http_status, answer_body, RequestStatus.ANSWERED)
+                with transaction.atomic():
+                    http_status, answer_body = handler(data, serializer.context, raw)
+                    return answer(http_status, answer_body, RequestStatus.ANSWERED)
             except ApplicationError as exc:
                 return answer(400, {"message": exc.message}, RequestStatus.INVALID)
             except Exception as exc:
@@ -132,7 +157,6 @@ def connector_endpoint(
                     RequestStatus.FAILED,
                     error=f"{exc.__class__.__name__}: {exc}",
                 )
-            return answer(http_status, body, RequestStatus.ANSWERED)
 
         return view
 
@@ -218,7 +242,7 @@ def _scanned_code(scan_id: str) -> str:
     return decoded if decoded.isprintable() else scan_id
 
 
-@connector_endpoint(Endpoint.SCAN, ScanInput, dedupe=lambda d: d["requestId"])
+@connector_endpoint(Endpoint.SCAN, ScanInput, dedupe=lambda d: d["requestId"], calls_out=True)
 def scan(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
     """ResolveScan for loyalty: the store's provider resolves the code. The response field
     names are not in Amazon's public pages; the answer carries the issue's ``{id, type,

@@ -28,3 +28,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
     }
     return JsonResponse(body, status=200 if ok else 503)
+
+
+@login_not_required
+@never_cache
+def livez(request: HttpRequest) -> JsonResponse:
+    """Liveness for a load balancer: the process answers; no database or broker is touched."""
+    return JsonResponse({"status": "alive"})

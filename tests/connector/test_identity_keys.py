@@ -280,3 +280,29 @@ class TestAppAndConsole:
         assert "Key has another retailer&#x27;s prefix" in html
         refused = staff_client.get("/shoppers/gate-activity/", {"outcome": "refused"})
         assert len(refused.context["page"].object_list) == 1
+
+
+@pytest.mark.django_db
+def test_a_request_whose_process_died_does_not_block_the_retry(client, mapping, shopper):
+    """The stored request is all that survives a crash mid-way; after a while the retry takes
+    its dedupe key over and finishes the work."""
+    from datetime import timedelta
+
+    from connector.models import ConnectorRequest
+
+    code = key_of(scan_key_issue(shopper=shopper).code)
+    event_id = str(uuid.uuid4())
+    data = body(code, event_id=event_id)
+    from connector.services import payload_hash
+
+    ConnectorRequest.objects.create(
+        endpoint="IDENTITY_KEYS",
+        dedupe_key=event_id,
+        payload_hash=payload_hash(data),
+        status="RECEIVED",
+    )
+    ConnectorRequest.objects.update(received_at=timezone.now() - timedelta(minutes=5))
+    response = post(client, {**data, "requestId": str(uuid.uuid4())})
+    assert response.status_code == 200
+    assert GateDecision.objects.get().admitted
+    assert ConnectorRequest.objects.get(dedupe_key=event_id).status == "ANSWERED"

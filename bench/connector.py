@@ -1,0 +1,216 @@
+"""The connector under load: identity-keys and purchases (30-line carts) over HTTP at
+concurrency 32, against gunicorn, with a trivial JSON view of the same stack (/livez) as the
+floor. Prints p50 / p99 latency and requests per second for each, and the ratios the issue sets
+as targets (identity p99 within 2x the floor's, purchases within 4x; no errors).
+
+Uses DATABASE_URL (PostgreSQL, as the issue asks) when set, a throwaway SQLite file otherwise.
+
+    .venv/bin/python bench/connector.py [REQUESTS]
+"""
+
+import base64
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CONCURRENCY = 32
+SECRET = "bench-connector-secret"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(count: int) -> None:
+    tmp = tempfile.mkdtemp(prefix="jwo-bench-connector-")
+    db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
+    if db_url.startswith("postgres"):
+        import psycopg
+
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS jwo_bench_connector WITH (FORCE)")
+            conn.execute("CREATE DATABASE jwo_bench_connector")
+        db_url = db_url.rsplit("/", 1)[0] + "/jwo_bench_connector"
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "jwo_console.settings.local",
+        "DATABASE_URL": db_url,
+        "DEBUG": "0",
+        "JWO_CONNECTOR_SECRET": SECRET,
+        "LOG_LEVEL": "WARNING",
+        "CELERY_BROKER_DIR": f"{tmp}/broker",
+        "SANDBOX_SQS_ENDPOINT_URL": "",
+        "JWO_CATALOG_SQS_QUEUE_NAME": "",
+    }
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from catalog.models import Item, StoreItem
+    from shoppers.models import AppScanKey, Shopper
+    from shoppers.scankeys import encode, new_token
+    from stores.models import JwoStoreMapping, Merchant, Store, WebRegister
+
+    merchant = Merchant.objects.create(name="Bench", code="bench")
+    store = Store.objects.create(merchant=merchant, name="Bench", code="bench", time_zone="UTC")
+    register = WebRegister.objects.create(store=store, name="Web", code="web")
+    JwoStoreMapping.objects.create(
+        store=store, web_register=register, jwo_store_id="jwo-bench", loyalty_provider="YINZCAM"
+    )
+    items = Item.objects.bulk_create(
+        Item(
+            merchant=merchant,
+            sku=f"SKU-{n:03d}",
+            name=f"Item {n}",
+            barcode=f"{n:012d}",
+            barcode_type="UPC",
+        )
+        for n in range(30)
+    )
+    StoreItem.objects.bulk_create(StoreItem(store=store, item=i, price="1.99") for i in items)
+    shopper = Shopper.objects.create(email="bench@example.com")
+
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "jwo_console.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "8",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"{base}/livez", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        from django.utils import timezone
+
+        keys = AppScanKey.objects.bulk_create(
+            AppScanKey(
+                shopper=shopper, token=new_token(), issued_at=timezone.now().replace(microsecond=0)
+            )
+            for _ in range(count)
+        )
+        codes = [
+            base64.b64encode(
+                encode(prefix="JWO", issued_at=k.issued_at, token=k.token).encode()
+            ).decode()
+            for k in keys
+        ]
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        cart = [
+            {
+                "id": f"SKU-{n:03d}",
+                "type": "SKU",
+                "quantity": {"value": "1.0", "unit": "unit"},
+                "lineItemId": f"L{n}",
+            }
+            for n in range(30)
+        ]
+
+        def identity(n: int) -> dict:
+            return {
+                "requestId": str(uuid.uuid4()),
+                "identityKey": codes[n],
+                "storeId": "jwo-bench",
+                "authEvent": {"id": str(uuid.uuid4()), "timestamp": now, "location": "ENTRY"},
+                "keyChannel": "OPTICAL",
+            }
+
+        def purchase(n: int) -> dict:
+            return {
+                "requestId": str(uuid.uuid4()),
+                "idempotentShoppingTripId": str(uuid.uuid4()),
+                "storeId": "jwo-bench",
+                "shoppingTrip": {
+                    "startTime": now,
+                    "endTime": now,
+                    "authEvents": [{"id": f"e{n}", "payloadType": "FINANCIAL"}],
+                },
+                "cartItems": cart,
+            }
+
+        local = threading.local()
+
+        def run(name: str, method: str, path: str, make_body, expected: int) -> dict:
+            def one(n: int) -> tuple[float, bool]:
+                session = getattr(local, "session", None) or requests.Session()
+                local.session = session
+                started = time.perf_counter()
+                if method == "GET":
+                    response = session.get(f"{base}{path}", timeout=30)
+                else:
+                    response = session.post(
+                        f"{base}{path}",
+                        json=make_body(n),
+                        timeout=30,
+                        headers={"X-JWO-Connector-Secret": SECRET},
+                    )
+                return (time.perf_counter() - started) * 1000, response.status_code == expected
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+                results = list(pool.map(one, range(count)))
+            wall = time.perf_counter() - started
+            times = sorted(t for t, _ in results)
+            return {
+                "name": name,
+                "p50": statistics.median(times),
+                "p99": times[min(len(times) - 1, int(len(times) * 0.99))],
+                "rps": count / wall,
+                "errors": sum(1 for _, ok in results if not ok),
+            }
+
+        floor = run("floor (/livez)", "GET", "/livez", None, 200)
+        ident = run("identity-keys", "POST", "/v1/identity/identity-keys", identity, 200)
+        purch = run("purchases, 30 lines", "POST", "/v1/order/purchases", purchase, 201)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    print(
+        f"connector, {count} requests each at concurrency {CONCURRENCY}, {os.cpu_count()} cores, "
+        f"database {db_url.split(':')[0]}, gunicorn 4 workers x 8 threads"
+    )
+    for r in (floor, ident, purch):
+        print(
+            f"  {r['name']:22} p50 {r['p50']:7.1f} ms  p99 {r['p99']:7.1f} ms  "
+            f"{r['rps']:7.1f} req/s  errors {r['errors']}"
+        )
+    print(f"  identity p99 / floor p99 = {ident['p99'] / floor['p99']:.2f} (target <= 2)")
+    print(f"  purchases p99 / floor p99 = {purch['p99'] / floor['p99']:.2f} (target <= 4)")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
