@@ -4,6 +4,7 @@ are ignored, and both spellings Amazon's pages show are accepted — ``timestamp
 
 import base64
 import binascii
+import time
 from datetime import UTC, datetime
 
 from django.core.validators import RegexValidator
@@ -37,6 +38,28 @@ class AuthEventInput(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+_MAPPINGS: dict[str, tuple[float, JwoStoreMapping | None]] = {}
+MAPPING_CACHE_SECONDS = 10.0
+
+
+def active_mapping(jwo_store_id: str) -> JwoStoreMapping | None:
+    """The active mapping of a JWO store id, cached for a few seconds per process: every call at
+    the gate needs it, and a mapping changes rarely (a change is seen within 10 s)."""
+    now = time.monotonic()
+    cached = _MAPPINGS.get(jwo_store_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    mapping = (
+        JwoStoreMapping.objects.select_related("store")
+        .filter(jwo_store_id=jwo_store_id, is_active=True)
+        .first()
+    )
+    if len(_MAPPINGS) > 10_000:
+        _MAPPINGS.clear()
+    _MAPPINGS[jwo_store_id] = (now + MAPPING_CACHE_SECONDS, mapping)
+    return mapping
+
+
 class StoreIdField(serializers.CharField):
     """A JWO store id we have mapped (and not paused)."""
 
@@ -45,7 +68,7 @@ class StoreIdField(serializers.CharField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        mapping = JwoStoreMapping.objects.filter(jwo_store_id=value, is_active=True).first()
+        mapping = active_mapping(value)
         if mapping is None:
             raise serializers.ValidationError("is not a JWO store mapped in this console")
         self.parent.context["mapping"] = mapping

@@ -169,10 +169,9 @@ def gate_verify_identity_key(
     *, mapping: JwoStoreMapping, identity_key: str, auth_event_id: str, event_time: datetime
 ) -> GateDecision:
     """VerifyIdentityKeys: decide whether the app shopper may enter, and record why. One
-    decision per ``authEvent.id``: a repeat returns the decision already made."""
+    decision per ``authEvent.id`` (the unique constraint; the connector's dedupe means a repeat
+    rarely gets here): a repeat returns the decision already made."""
     existing = GateDecision.objects.filter(auth_event_id=auth_event_id).select_related("shopper")
-    if (found := existing.first()) is not None:
-        return found
     outcome = _decide(identity_key=identity_key, event_time=event_time, mapping=mapping)
     try:
         with transaction.atomic():

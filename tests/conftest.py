@@ -64,3 +64,13 @@ def sqs_server(settings):
     settings.JWO_CATALOG_SQS_QUEUE_NAME = settings.SANDBOX_SQS_QUEUE_NAME
     yield settings.SANDBOX_SQS_ENDPOINT_URL
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_mapping_cache():
+    """The connector caches store mappings for a few seconds; each test starts clean."""
+    from connector.serializers import _MAPPINGS
+
+    _MAPPINGS.clear()
+    yield
+    _MAPPINGS.clear()
