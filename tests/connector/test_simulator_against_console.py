@@ -36,3 +36,65 @@ def test_app_shoppers_with_real_codes_are_admitted_and_flagged_ones_refused(live
     assert set(GateDecision.objects.filter(admitted=False).values_list("reason", flat=True)) == {
         "MALFORMED_KEY"
     }
+
+
+def test_the_simulator_drives_a_store_end_to_end_into_priced_orders(live_server):
+    from decimal import Decimal
+
+    from catalog.models import StoreItem
+    from orders.models import Order, TaxRate
+    from sandbox.models import SandboxCatalogItem
+    from tests.factories import ItemFactory, entitle
+
+    mapping = JwoStoreMappingFactory(jwo_store_id="jwo-e2e", fa_strategy="RETAILER_MANAGED")
+    SandboxStore.objects.create(store_id="jwo-e2e")
+    TaxRate.objects.create(store=mapping.store, tax_code="", rate=Decimal("0.07"))
+    for _ in range(6):
+        item = ItemFactory()
+        entitle(mapping.store, item, price="2.00")
+        # what Amazon learnt from a catalog sync: carts are built from it
+        SandboxCatalogItem.objects.create(
+            store_id="jwo-e2e",
+            item_sku=item.sku,
+            item_name=item.name,
+            external_product_id=item.barcode,
+        )
+    shopper = Shopper.objects.create(email="e2e@example.com")
+    token = shopper_app_token_issue(shopper=shopper)
+    config = SimulationConfig(
+        connector_url=live_server.url,
+        connector_secret="test-connector-secret",
+        store_id="jwo-e2e",
+        shoppers=12,
+        concurrency=3,
+        app_share=0.5,
+        retailer_fa=True,
+        empty_rate=0.1,
+        unknown_sku_rate=0.2,
+        group_rate=0,
+        seed=11,
+        identity_key=app_key_source(live_server.url, [token]),
+    )
+    summary = GateSimulator(config).run()
+    walked_out = [o for o in summary.outcomes if o.admitted]
+    assert len(walked_out) == 12 and all(o.purchase_status == 201 for o in walked_out)
+    orders = {o.trip.trip_id: o for o in Order.objects.select_related("trip")}
+    assert set(orders) == {o.trip_id for o in walked_out}
+    for outcome in walked_out:
+        order = orders[outcome.trip_id]
+        assert order.purchase_id == outcome.purchase_id
+        unknown = [i["id"] for i in outcome.cart if i["id"].startswith("SKU-UNKNOWN")]
+        if unknown:
+            assert (order.status, order.error_message) == (
+                "ERROR",
+                f"item SKU {unknown[0]} not in catalog",
+            )
+        else:
+            units = sum(Decimal(i["quantity"]["value"]) for i in outcome.cart)
+            assert order.status == "PRICED"
+            assert order.total == (units * Decimal("2.00") * Decimal("1.07")).quantize(
+                Decimal("0.01")
+            )
+    entries = {d.entry for d in GateDecision.objects.all()}
+    assert entries == {"APP", "CARD"}  # app scans and card F&A calls, each decided and logged
+    assert StoreItem.objects.count() == 6
