@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .models import ConnectorRequest, RequestStatus
@@ -80,6 +80,15 @@ def _released(original: ConnectorRequest) -> bool:
     return False
 
 
+def _insert_once(**fields: Any) -> ConnectorRequest:
+    """One INSERT. In autocommit (a web request) it commits in its own round trip and a unique
+    violation leaves nothing to roll back; inside a transaction a savepoint keeps it usable."""
+    if connection.get_autocommit():
+        return ConnectorRequest.objects.create(**fields)
+    with transaction.atomic():
+        return ConnectorRequest.objects.create(**fields)
+
+
 def connector_request_store(
     *,
     endpoint: str,
@@ -105,8 +114,7 @@ def connector_request_store(
     }
     for _ in range(2):
         try:
-            with transaction.atomic():
-                return ConnectorRequest.objects.create(dedupe_key=dedupe_key, **fields), None
+            return _insert_once(dedupe_key=dedupe_key, **fields), None
         except IntegrityError:
             original = ConnectorRequest.objects.filter(
                 endpoint=endpoint, dedupe_key=dedupe_key

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -171,10 +171,11 @@ def gate_verify_identity_key(
     """VerifyIdentityKeys: decide whether the app shopper may enter, and record why. One
     decision per ``authEvent.id`` (the unique constraint; the connector's dedupe means a repeat
     rarely gets here): a repeat returns the decision already made."""
-    existing = GateDecision.objects.filter(auth_event_id=auth_event_id).select_related("shopper")
     outcome = _decide(identity_key=identity_key, event_time=event_time, mapping=mapping)
     try:
-        with transaction.atomic():
+        # No savepoint inside the connector's transaction (two round trips saved on the gate's
+        # hot path): its dedupe already lets one request per gate event get here.
+        with transaction.atomic(savepoint=False):
             decision = GateDecision.objects.create(
                 jwo_store_id=mapping.jwo_store_id,
                 auth_event_id=auth_event_id,
@@ -186,7 +187,10 @@ def gate_verify_identity_key(
                 event_time=event_time,
             )
     except IntegrityError:
-        return existing.get()  # a concurrent duplicate decided first
+        if connection.in_atomic_block:
+            raise  # the enclosing request fails; its retry finds this decision via the dedupe
+        # a concurrent duplicate decided first
+        return GateDecision.objects.select_related("shopper").get(auth_event_id=auth_event_id)
     logger.info(
         "gate decision %s (%s)",
         "admit" if decision.admitted else "refuse",
