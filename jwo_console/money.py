@@ -20,7 +20,3 @@ def quantize(amount: Decimal, currency: str = "USD") -> Decimal:
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
     return int(quantize(amount, currency).scaleb(minor_unit_exponent(currency)))
-
-
-def from_minor_units(value: int, currency: str) -> Decimal:
-    return quantize(Decimal(value).scaleb(-minor_unit_exponent(currency)), currency)

@@ -65,11 +65,6 @@ def add_recorder(recorder: Callable[[CallRecord], None]) -> None:
         _recorders.append(recorder)
 
 
-def remove_recorder(recorder: Callable[[CallRecord], None]) -> None:
-    if recorder in _recorders:
-        _recorders.remove(recorder)
-
-
 def emit(record: CallRecord) -> None:
     for recorder in list(_recorders):
         try:
