@@ -2,7 +2,7 @@ from django import forms
 
 from .choices import BarcodeType, SyncRunKind
 from .models import Item
-from .services import parse_extra_barcodes
+from .services import ITEM_FIELDS, parse_extra_barcodes
 
 CSV_HELP = (
     "Columns: sku, name, description, brand, category, subcategory, tax_code, barcode, "
@@ -22,16 +22,8 @@ class ItemForm(forms.ModelForm):
 
     class Meta:
         model = Item
-        fields = [
-            "name",
-            "description",
-            "brand",
-            "category",
-            "subcategory",
-            "tax_code",
-            "barcode",
-            "barcode_type",
-        ]
+        # The item fields the services edit; extra barcodes have their own text field here.
+        fields = [f for f in ITEM_FIELDS if f != "extra_barcodes"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
