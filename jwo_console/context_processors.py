@@ -13,6 +13,10 @@ NAVIGATION: list[tuple[str, list[tuple[str, str, str]]]] = [
         ],
     ),
     (
+        "Financial",
+        [("Orders", "payments:orders", "orders.view_order")],
+    ),
+    (
         "Pricing",
         [
             ("Promotions", "orders:promotions", "orders.view_promotion"),

@@ -27,6 +27,8 @@ _CATALOG_MODELS = [
     "catalogsyncschedule",
 ]
 
+_PAYMENTS_MODELS = ["paymentattempt", "paymentreceipt", "refund"]
+
 _ORDERS_MODELS = ["order", "orderline", "orderevent", "shoppingtrip", "promotion", "taxrate"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -44,6 +46,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("connector", ["view"], ["connectorrequest"]),
         *_perms("orders", ["view"], _ORDERS_MODELS),
         *_perms("orders", ["add", "change", "delete"], ["promotion", "taxrate"]),
+        *_perms("payments", ["view"], _PAYMENTS_MODELS),
+        "orders.retry_payment",
+        "payments.refund_order",
+        "payments.change_refund",  # approve or reject shoppers' refund requests
     ],
     STAFF: [
         *_perms("stores", ["view"], _STORES_MODELS),
@@ -51,6 +57,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("shoppers", ["view"], ["shopper", "gatedecision", "ledgerentry"]),
         *_perms("connector", ["view"], ["connectorrequest"]),
         *_perms("orders", ["view"], _ORDERS_MODELS),
+        *_perms("payments", ["view"], _PAYMENTS_MODELS),
+        "orders.retry_payment",
     ],
 }
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("shoppers/", include("shoppers.urls")),
     path("pricing/", include("orders.urls")),
+    path("financial/", include("payments.urls")),
     path("", include("connector.urls")),  # Amazon's paths, at the root of the host
     path("admin/", admin.site.urls),
 ]

@@ -24,7 +24,12 @@ class PromotionKind(models.TextChoices):
 
 ORDER_TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.PENDING: {OrderStatus.PRICED, OrderStatus.ERROR},
-    OrderStatus.ERROR: {OrderStatus.PRICED, OrderStatus.ERROR},
+    OrderStatus.ERROR: {
+        OrderStatus.PRICED,
+        OrderStatus.ERROR,
+        OrderStatus.PAID,
+        OrderStatus.COMPLETED,
+    },
     OrderStatus.PRICED: {OrderStatus.PAID, OrderStatus.ERROR, OrderStatus.COMPLETED},
     OrderStatus.PAID: {OrderStatus.COMPLETED},
     OrderStatus.COMPLETED: set(),

@@ -15,7 +15,7 @@ class ShoppingTrip(BaseModel):
 
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="trips")
     jwo_store_id = models.CharField(max_length=255)
-    trip_id = models.CharField(max_length=255)
+    trip_id = models.CharField(max_length=255, db_index=True)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField()
     entry_method = models.CharField(max_length=10)  # APP or CARD
@@ -23,7 +23,7 @@ class ShoppingTrip(BaseModel):
     loyalty_ids = models.JSONField(default=list, blank=True)
     auth_events = models.JSONField(default=list)
     cart_items = models.JSONField(default=list)
-    amazon_shopper_id = models.CharField(max_length=255, blank=True)
+    amazon_shopper_id = models.CharField(max_length=255, blank=True, db_index=True)
     payment_source_id = models.CharField(max_length=255, blank=True)
 
     class Meta:
@@ -55,13 +55,40 @@ class Order(BaseModel):
     tax_total = models.DecimalField(**MONEY, default=0)
     total = models.DecimalField(**MONEY, default=0)
     priced_at = models.DateTimeField(null=True, blank=True)
+    # The payment, as payments/ last recorded it (payments writes these through its services).
+    captured_amount = models.DecimalField(**MONEY, default=0)
+    refunded_amount = models.DecimalField(**MONEY, default=0)
+    retries = models.PositiveSmallIntegerField(
+        default=0, help_text="Retries made after the first payment attempt."
+    )
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the automatic retry sweep takes the order next."
+    )
+    checkout_order_id = models.CharField(max_length=255, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["source", "status", "created_at"])]
+        indexes = [
+            models.Index(fields=["source", "status", "created_at"]),
+            models.Index(fields=["next_retry_at"], name="order_next_retry_idx"),
+        ]
+        permissions = [("retry_payment", "Can retry an order's payment")]
 
     def __str__(self) -> str:
         return self.purchase_id or f"order {self.pk}"
+
+    @property
+    def retry_by(self):
+        """The end of the retry window (creation + JWO_RETRY_WINDOW_HOURS, 48 h by default)."""
+        from datetime import timedelta
+
+        return self.created_at + timedelta(hours=settings.JWO_RETRY_WINDOW_HOURS)
+
+    @property
+    def amount_due(self):
+        return self.total - self.captured_amount
 
 
 class OrderLine(models.Model):
@@ -102,6 +129,10 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} on {self.order}"
+
+    @property
+    def label(self) -> str:
+        return self.type.replace("_", " ").capitalize()
 
 
 class TaxRate(BaseModel):

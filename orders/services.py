@@ -17,6 +17,7 @@ from stores.models import JwoStoreMapping
 from . import pricing
 from .choices import ORDER_TRANSITIONS, ErrorStage, OrderStatus
 from .models import Order, OrderEvent, OrderLine, Promotion, ShoppingTrip, TaxRate
+from .signals import order_priced
 
 logger = logging.getLogger(__name__)
 
@@ -207,9 +208,14 @@ def _loyalty(order: Order) -> tuple[tuple[str, Decimal] | None, str]:
     return (f"{client.label} {member.tier.title()} rewards", member.discount_percent), ""
 
 
-def order_price(*, order_id: int, actor: AbstractBaseUser | None = None) -> Order:
+def order_price(
+    *, order_id: int, actor: AbstractBaseUser | None = None, notify: bool = True
+) -> Order:
     """Price the order (again, after a fix): PRICED with lines and totals, or ERROR naming the
-    SKUs the catalog lacks (or a loyalty provider that did not answer)."""
+    SKUs the catalog lacks (or a loyalty provider that did not answer).
+
+    A PRICED order is announced with the ``order_priced`` signal (payments takes it from there)
+    unless ``notify`` is off: a retry that re-prices goes on to pay by itself."""
     snapshot = Order.objects.select_related("trip", "store").get(pk=order_id)
     loyalty, loyalty_error = _loyalty(snapshot)  # a remote call: outside the transaction
     with transaction.atomic():
@@ -265,6 +271,8 @@ def order_price(*, order_id: int, actor: AbstractBaseUser | None = None) -> Orde
             )
             for n, (p, m) in enumerate(zip(priced.lines, meta, strict=True), start=1)
         )
+        if notify:
+            order_priced.send(sender=Order, order_id=order.pk)
         return order_transition(
             order=order,
             to=OrderStatus.PRICED,

@@ -44,6 +44,7 @@ class SandboxTrip(models.Model):
     last_adjust_status = models.CharField(max_length=20, blank=True)
     pending_served = models.BooleanField(default=False)
     captured_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    capture_replays = models.PositiveIntegerField(default=0)
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     cancelled = models.BooleanField(default=False)
     shopper_id = models.CharField(max_length=255, blank=True)

@@ -1,9 +1,10 @@
 """Payment Service, Feedback API and Checkout Service, played by the sandbox.
 
 Behaviour where the contract is silent (marked [derived] there), chosen so that our own bugs
-show: a second capture, a capture above what is authorized, a cancel after a capture and a
-refund above captured-minus-refunded are all refused with 400 ``BadRequestException`` and a
-``message`` saying why.
+show: a second capture of another amount (the same amount again is a replay that takes
+nothing more, counted in ``capture_replays``), a capture above what is authorized, a cancel
+after a capture and a refund above captured-minus-refunded are all refused with 400
+``BadRequestException`` and a ``message`` saying why.
 """
 
 import hashlib
@@ -89,6 +90,12 @@ def capture_charge(data: dict):
     if trip.cancelled:
         raise v.Invalid(v.BAD_REQUEST, "the trip is cancelled")
     if trip.captured_amount > 0:
+        if amount == trip.captured_amount:
+            # The same capture again (a retailer finishing an attempt whose answer it lost):
+            # a replay, nothing more is taken (contract §2.4: repeat only with the same amount).
+            trip.capture_replays += 1
+            trip.save(update_fields=["capture_replays", "updated_at"])
+            return 200, None
         raise v.Invalid(v.BAD_REQUEST, f"the trip is already captured ({trip.captured_amount})")
     if amount > trip.capturable_amount:
         raise v.Invalid(

@@ -24,4 +24,5 @@ class GateReason(models.TextChoices):
 class LedgerKind(models.TextChoices):
     DEBT = "DEBT", "Unpaid trip"
     PAYMENT = "PAYMENT", "Payment"
+    PAYOFF = "PAYOFF", "Paid off in the portal"
     CREDIT = "CREDIT", "Store credit"

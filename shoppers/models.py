@@ -55,8 +55,15 @@ class LedgerEntry(BaseModel):
     kind = models.CharField(max_length=10, choices=LedgerKind.choices)
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3, default="USD")
-    trip_id = models.CharField(max_length=255, blank=True)
+    trip_id = models.CharField(max_length=255, blank=True, db_index=True)
     note = models.CharField(max_length=300, blank=True)
+    reference = models.CharField(
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="What booked it (an order's debt, one capture): booking it twice is refused.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -36,6 +36,48 @@ def card_outstanding_balance(*, card_token: str) -> Decimal:
     return quantize(total["total"] or Decimal("0"))
 
 
+def ledger_book(
+    *,
+    reference: str,
+    kind: str,
+    amount: Decimal,
+    currency: str,
+    shopper: Shopper | None = None,
+    card_token: str = "",
+    trip_id: str = "",
+    note: str = "",
+) -> LedgerEntry:
+    """Book one entry on a shopper's (or a card's) standing, once per ``reference``: the unique
+    constraint is the idempotency, so a retried booking returns the entry already made.
+    Positive amounts are owed; payments are negative."""
+    if shopper is None and not card_token:
+        raise ValueError("a ledger entry needs a shopper or a card token")
+    try:
+        with transaction.atomic():
+            return LedgerEntry.objects.create(
+                reference=reference,
+                kind=kind,
+                amount=quantize(amount, currency),
+                currency=currency,
+                shopper=shopper,
+                card_token=card_token[:255],
+                trip_id=trip_id[:255],
+                note=note[:300],
+            )
+    except IntegrityError:
+        return LedgerEntry.objects.get(reference=reference)
+
+
+def ledger_has(*, reference: str) -> bool:
+    return LedgerEntry.objects.filter(reference=reference).exists()
+
+
+def trip_outstanding(*, trip_id: str) -> Decimal:
+    """What is still owed for one trip (its debt minus what was collected since)."""
+    total = LedgerEntry.objects.filter(trip_id=trip_id).aggregate(total=Sum("amount"))["total"]
+    return quantize(total or Decimal("0"))
+
+
 # Amazon's recommendation risks we always honour by refusing (the test plan names these).
 REFUSED_RISKS = {"CustomerFraud", "InvalidCard", "BadDebt"}
 

@@ -74,6 +74,7 @@ class JwoStoreMappingEditForm(forms.ModelForm):
             "delegation_mode",
             "payment_mode",
             "fa_strategy",
+            "preauth_amount",
             "entry_app",
             "entry_card",
             "is_active",

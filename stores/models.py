@@ -1,4 +1,5 @@
 import zoneinfo
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -123,6 +124,14 @@ class JwoStoreMapping(BaseModel):
         default=FraudAbuseStrategy.AMAZON_MANAGED,
         help_text="Who decides whether a card-entry shopper with an unpaid trip may enter.",
     )
+    preauth_amount = models.DecimalField(
+        "pre-auth amount",
+        max_digits=settings.MONEY_MAX_DIGITS,
+        decimal_places=settings.MONEY_DECIMAL_PLACES,
+        default=Decimal("25.00"),
+        help_text="The gate's Authorized Amount, as set in Amazon's Merchant Portal (Store Setup). "
+        "A late payment retry captures at most this much.",
+    )
     entry_app = models.BooleanField("app entry (QR code)", default=True)
     entry_card = models.BooleanField("card entry (tap)", default=True)
     is_active = models.BooleanField("active", default=True)
@@ -164,6 +173,7 @@ class JwoStoreMapping(BaseModel):
             "delegation_mode": self.get_delegation_mode_display(),
             "payment_mode": self.get_payment_mode_display(),
             "fa_strategy": self.get_fa_strategy_display(),
+            "preauth_amount": f"{self.preauth_amount:.2f} {self.store.currency}",
             "entry_app": self.entry_app,
             "entry_card": self.entry_card,
             "is_active": self.is_active,

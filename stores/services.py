@@ -52,6 +52,7 @@ _MUTABLE_FIELDS = (
     "delegation_mode",
     "payment_mode",
     "fa_strategy",
+    "preauth_amount",
     "entry_app",
     "entry_card",
     "is_active",

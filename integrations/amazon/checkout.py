@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .money import CheckoutMoney
+from .money import CheckoutMoney, two_places
 from .transport import AmazonTransport, require
 
 
@@ -98,6 +98,65 @@ class CheckoutCartRequest:
                 "salesTaxTotal": m(self.totals.sales_tax_total),
             },
         }
+
+
+def checkout_cart_problems(request: CheckoutCartRequest) -> list[str]:
+    """The rules the Checkout Service applies to a priced cart (contract §8), checked before
+    anything is sent: a cart that fails them would only come back as a 400.
+
+    Two-decimal amounts, a non-empty cart, positive quantities, per-line ``totalPrice = price -
+    promotions + salesTax (+ fees and their tax)`` and order totals that are the sums of the
+    lines with ``priceTotal = subTotal - promotionsTotal + salesTaxTotal (+ fees)``."""
+    problems: list[str] = []
+    if not request.lines:
+        return ["the cart is empty (an empty cart is cancelled, never sent)"]
+
+    def exact(label: str, amount: Decimal) -> None:
+        if amount != two_places(amount):
+            problems.append(f"{label} {amount} is not rounded to two decimals")
+
+    sub_total = promotions_total = tax_total = fees_total = Decimal("0")
+    for n, line in enumerate(request.lines):
+        where = f"line {n + 1} ({line.product_id})"
+        if line.quantity <= 0:
+            problems.append(f"{where}: quantity must be above zero")
+        for label, amount in (
+            ("price", line.price),
+            ("salesTax", line.sales_tax),
+            ("totalPrice", line.total_price),
+            *((f"promotion {p.description!r}", p.amount) for p in line.promotions),
+        ):
+            exact(f"{where}: {label}", amount)
+        promotions = sum((p.amount for p in line.promotions), Decimal("0"))
+        if any(p.amount < 0 for p in line.promotions):
+            problems.append(f"{where}: a promotion must be a positive discount")
+        fees = sum((f.amount + f.sales_tax for f in line.deposits_and_fees), Decimal("0"))
+        if line.total_price != line.price - promotions + line.sales_tax + fees:
+            problems.append(
+                f"{where}: totalPrice {line.total_price} != price {line.price} - promotions "
+                f"{promotions} + salesTax {line.sales_tax}" + (f" + fees {fees}" if fees else "")
+            )
+        sub_total += line.price
+        promotions_total += promotions
+        tax_total += line.sales_tax
+        fees_total += fees
+    totals = request.totals
+    for label, given, expected in (
+        ("subTotal", totals.sub_total, sub_total),
+        ("promotionsTotal", totals.promotions_total, promotions_total),
+        ("salesTaxTotal", totals.sales_tax_total, tax_total),
+    ):
+        exact(label, given)
+        if given != expected:
+            problems.append(f"orderTotals.{label} {given} != the lines' sum {expected}")
+    exact("priceTotal", totals.price_total)
+    expected_total = totals.sub_total - totals.promotions_total + totals.sales_tax_total
+    if totals.price_total != expected_total + fees_total:
+        problems.append(
+            f"orderTotals.priceTotal {totals.price_total} != subTotal - promotionsTotal + "
+            f"salesTaxTotal ({expected_total + fees_total})"
+        )
+    return problems
 
 
 @dataclass(frozen=True)

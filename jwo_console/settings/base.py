@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "shoppers",
     "catalog",
     "orders",
+    "payments",
     "connector",
     "sandbox",  # its URLs are mounted only when JWO_SANDBOX is on
 ]
@@ -202,6 +203,20 @@ VENUENEXT_URL = env("VENUENEXT_URL", default="")
 VENUENEXT_API_KEY = env("VENUENEXT_API_KEY", default="sandbox-loyalty-key")
 SANDBOX_LOYALTY_API_KEY = env("SANDBOX_LOYALTY_API_KEY", default="sandbox-loyalty-key")
 
+# Payments (payments/): the automatic retry schedule over the retry window, counted from the
+# order's creation (minutes), the staff Retry cooldown, how soon a PENDING adjust is asked again,
+# how long an attempt holds its lease (longer than the transport's retries take), refunds.
+JWO_PAYMENT_ON_PRICED = env.bool("JWO_PAYMENT_ON_PRICED", default=True)
+JWO_RETRY_WINDOW_HOURS = env.int("JWO_RETRY_WINDOW_HOURS", default=48)
+JWO_RETRY_SCHEDULE_MINUTES = env.list(
+    "JWO_RETRY_SCHEDULE_MINUTES", cast=int, default=[15, 60, 240, 480, 960, 1440, 2160, 2820]
+)
+JWO_RETRY_COOLDOWN_MINUTES = env.int("JWO_RETRY_COOLDOWN_MINUTES", default=5)
+JWO_PENDING_RETRY_SECONDS = env.int("JWO_PENDING_RETRY_SECONDS", default=120)
+JWO_TRANSIENT_RETRY_SECONDS = env.int("JWO_TRANSIENT_RETRY_SECONDS", default=300)
+JWO_ATTEMPT_LEASE_SECONDS = env.int("JWO_ATTEMPT_LEASE_SECONDS", default=120)
+JWO_REFUND_WINDOW_DAYS = env.int("JWO_REFUND_WINDOW_DAYS", default=30)  # Amazon's page says 7
+
 # --- Health -----------------------------------------------------------------------------------
 HEALTH_BROKER_TIMEOUT_SECONDS = 3
 HEALTH_WORKER_STALE_AFTER_SECONDS = 5 * 60
@@ -220,6 +235,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.catalog_sync_schedules_task",
         "schedule": 60.0,
     },
+    # Failed payments: the automatic retry sweep (due orders, one task each), every minute.
+    "payment-retry-sweep": {"task": "payments.tasks.payment_retry_sweep_task", "schedule": 60.0},
     "amazon-call-log-purge": {
         "task": "jwo_console.tasks.amazon_calls_purge_task",
         "schedule": 3600.0,

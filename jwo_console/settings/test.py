@@ -11,6 +11,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True  # end-to-end tests switch it off and start a real worker
 CELERY_TASK_EAGER_PROPAGATES = True
+# Pricing tests look at PRICED orders; the payment tests (and the end-to-end ones) turn it on.
+JWO_PAYMENT_ON_PRICED = False
 if not REDIS_URL and not env("CELERY_BROKER_DIR", default=""):
     # Keep the tests' messages apart from a running `make run`.
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker")

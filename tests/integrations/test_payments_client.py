@@ -67,8 +67,12 @@ def test_capture_is_held_to_what_is_authorized_and_happens_once(clients):
     with pytest.raises(AmazonRejectedError, match=r"exceeds the authorized 40\.00"):
         clients.payments.capture_charge(ref, usd("40.01"))
     clients.payments.capture_charge(ref, usd("40.00"))
+    # The same capture again is a replay (nothing more is taken); another amount is refused.
+    clients.payments.capture_charge(ref, usd("40.00"))
+    replayed = SandboxTrip.objects.get(trip_id="test-preauth2500-b1")
+    assert (replayed.captured_amount, replayed.capture_replays) == (Decimal("40.00"), 1)
     with pytest.raises(AmazonRejectedError, match="already captured"):
-        clients.payments.capture_charge(ref, usd("40.00"))
+        clients.payments.capture_charge(ref, usd("39.00"))
 
     # After a declined adjust, the gate's pre-auth can still be captured (a partial capture).
     partial = trip("test-decline-preauth2500-b2")

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -143,6 +145,7 @@ def test_edit_saves_and_audits(merchant_client, merchant):
         "delegation_mode": "FULL",
         "payment_mode": "CHECKOUT_SERVICE",
         "fa_strategy": "RETAILER_MANAGED",
+        "preauth_amount": "30.00",
         "entry_app": "on",
         "is_active": "on",
     }
@@ -153,8 +156,10 @@ def test_edit_saves_and_audits(merchant_client, merchant):
         "CHECKOUT_SERVICE",
         False,
     )
+    assert mapping.preauth_amount == Decimal("30.00")
     change = JwoStoreMappingChange.objects.get()
     assert ("jwo_store_id", "before-id", "after-id") in change.changed_fields()
+    assert ("preauth_amount", "25.00 USD", "30.00 USD") in change.changed_fields()
 
 
 def test_edit_refuses_no_entry_method_with_a_clear_error(merchant_client):
@@ -167,6 +172,7 @@ def test_edit_refuses_no_entry_method_with_a_clear_error(merchant_client):
         "delegation_mode": "ORDER",
         "payment_mode": "PAYMENT_SERVICE",
         "fa_strategy": "AMAZON_MANAGED",
+        "preauth_amount": "25.00",
     }
     response = merchant_client.post(url, data)
     assert response.status_code == 400

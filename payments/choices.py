@@ -1,0 +1,60 @@
+from decimal import Decimal
+
+from django.db import models
+
+
+class AttemptTrigger(models.TextChoices):
+    INITIAL = "INITIAL", "Initial"
+    AUTO = "AUTO", "Automatic retry"
+    MANUAL = "MANUAL", "Staff retry"
+
+
+class AttemptStatus(models.TextChoices):
+    STARTED = "STARTED", "In progress"
+    SUCCEEDED = "SUCCEEDED", "Succeeded"
+    DECLINED = "DECLINED", "Declined"
+    PENDING = "PENDING", "Pending at the processor"
+    REJECTED = "REJECTED", "Rejected by Amazon"
+
+
+class AttemptStep(models.TextChoices):
+    """How far an attempt got: a resumed attempt carries on from here with the same amounts."""
+
+    NEW = "NEW", "Not sent yet"
+    ADJUST_SENT = "ADJUST_SENT", "AdjustCharge sent"
+    ADJUSTED = "ADJUSTED", "Adjusted (approved)"
+    CAPTURE_SENT = "CAPTURE_SENT", "CaptureCharge sent"
+    CANCEL_SENT = "CANCEL_SENT", "CancelCharge sent"
+    CHECKOUT_SENT = "CHECKOUT_SENT", "Cart sent to the Checkout Service"
+    DONE = "DONE", "Done"
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "REQUESTED", "Requested"
+    APPROVED = "APPROVED", "Approved (sending to Amazon)"
+    REFUNDED = "REFUNDED", "Refunded"
+    REJECTED = "REJECTED", "Rejected"
+
+
+class RefundReason(models.TextChoices):
+    """Amazon's refundReasonCode values (payments-and-checkout.md §6)."""
+
+    DAMAGED_ITEM = "DAMAGED_ITEM", "Damaged item"
+    EXPIRED_ITEM = "EXPIRED_ITEM", "Expired item"
+    UNWANTED_ITEM = "UNWANTED_ITEM", "Unwanted item"
+    JWO_TECH_ERROR = "JWO_TECH_ERROR", "Charged for something not taken"
+    OTHER = "OTHER", "Other"
+
+
+# The share of the order total a retry asks for (ARCHITECTURE "How the money flows" step 5).
+# Retry 0 is the first attempt. From retry 7 on, the gate's pre-auth is captured instead.
+AUTHORIZED_FROM_RETRY = 7
+RETRY_PERCENT: dict[int, Decimal] = {
+    0: Decimal("100"),
+    1: Decimal("100"),
+    2: Decimal("100"),
+    3: Decimal("100"),
+    4: Decimal("90"),
+    5: Decimal("70"),
+    6: Decimal("60"),
+}

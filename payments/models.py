@@ -1,0 +1,119 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from jwo_console.models import BaseModel
+from orders.models import Order
+
+from .choices import AttemptStatus, AttemptStep, AttemptTrigger, RefundReason, RefundStatus
+
+MONEY = {"max_digits": settings.MONEY_MAX_DIGITS, "decimal_places": settings.MONEY_DECIMAL_PLACES}
+
+
+class PaymentAttempt(BaseModel):
+    """One try at getting an order paid (STYLE.md guidelines 3 and 5).
+
+    The row is committed before any remote call, with a unique idempotency key. ``step`` records
+    how far it got, so that a crash or a timeout is finished by resuming *this* attempt with the
+    same amounts (never a second capture with another amount). ``lease_until`` marks an attempt
+    a worker is running now; an attempt whose lease ran out is resumable.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payment_attempts")
+    attempt_no = models.PositiveSmallIntegerField()
+    retry_no = models.PositiveSmallIntegerField(
+        default=0, help_text="The step of the retry schedule (0: the first attempt)."
+    )
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    trigger = models.CharField(max_length=10, choices=AttemptTrigger.choices)
+    initiated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    service = models.CharField(max_length=20)  # the store's payment mode at the time
+    percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    requested_amount = models.DecimalField(**MONEY, help_text="What AdjustCharge asks for.")
+    capture_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=10, choices=AttemptStatus.choices, default=AttemptStatus.STARTED
+    )
+    step = models.CharField(max_length=15, choices=AttemptStep.choices, default=AttemptStep.NEW)
+    adjust_status = models.CharField(max_length=10, blank=True)
+    authorized_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    captured_amount = models.DecimalField(**MONEY, default=0)
+    remote_order_id = models.CharField(max_length=255, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    calls = models.JSONField(default=list, blank=True)  # [{operation, request, response, ...}]
+    lease_until = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "attempt_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "attempt_no"], name="attempt_once_per_no"),
+            # At most one unfinished attempt per order: two staff pressing Retry at once cannot
+            # both start one.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status="STARTED"),
+                name="attempt_one_open_per_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} attempt {self.attempt_no} ({self.status})"
+
+
+class PaymentReceipt(BaseModel):
+    """What a receipt needs beyond the order: the card (GetTransactionalData) and the e-mail
+    Amazon has for the shopper (GetShopperIdentity)."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="receipt")
+    brand = models.CharField(max_length=30, blank=True)
+    tail = models.CharField(max_length=4, blank=True, db_index=True)
+    pos_entry_mode = models.CharField(max_length=20, blank=True)
+    authorization_response_code = models.CharField(max_length=10, blank=True)
+    application_id = models.CharField(max_length=40, blank=True)
+    terminal_id = models.CharField(max_length=40, blank=True)
+    reconciliation_id = models.CharField(max_length=100, blank=True)
+    card_statement_transaction_id = models.CharField(max_length=100, blank=True, db_index=True)
+    shopper_email = models.CharField(max_length=128, blank=True)
+    data = models.JSONField(default=dict, blank=True)  # every field Amazon sent
+
+    def __str__(self) -> str:
+        return f"{self.brand} …{self.tail}"
+
+
+class Refund(BaseModel):
+    """A refund of (part of) a captured order. ``refund_request_id`` (a lower-case UUID, Amazon's
+    idempotency key) is stored before Refund is called, and resent unchanged on a retry."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    refund_request_id = models.CharField(max_length=36, unique=True)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    reason_code = models.CharField(max_length=20, choices=RefundReason.choices)
+    note = models.CharField(max_length=500, blank=True)
+    lines = models.JSONField(default=list, blank=True)  # [{"line_no", "quantity", "amount"}]
+    status = models.CharField(
+        max_length=10, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by_shopper = models.BooleanField(default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=300, blank=True)
+    reconciliation_id = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("refund_order", "Can refund orders")]
+
+    def __str__(self) -> str:
+        return f"Refund {self.amount} {self.currency} of {self.order} ({self.status})"

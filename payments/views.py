@@ -1,0 +1,227 @@
+"""The order grid (Financial → Orders), the order page, Retry and staff refunds.
+
+The grid lives here rather than in ``orders/`` because its Retry and Refund buttons call the
+payments services, and ``orders`` sits below ``payments`` (ARCHITECTURE "Layering").
+"""
+
+import csv
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from jwo_console.exceptions import ApplicationError
+from orders.filters import OrderFilterSet
+from orders.models import Order
+
+from . import services
+from .choices import AttemptTrigger, RefundReason
+from .models import Refund
+
+PAGE_SIZE = 50
+
+
+def _grid_queryset():
+    return Order.objects.select_related("store", "trip", "trip__shopper").defer("trip__auth_events")
+
+
+@permission_required("orders.view_order", raise_exception=True)
+def order_list(request: HttpRequest) -> HttpResponse:
+    filterset = OrderFilterSet(request.GET, queryset=_grid_queryset())
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for order in page.object_list:
+        order.retry_state = services.order_retry_state(order=order, now=now)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "payments/order_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "any_orders": Order.objects.exists() if not page.object_list else True,
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+EXPORT_COLUMNS = [
+    "Order number",
+    "Created (UTC)",
+    "Store",
+    "Order Source",
+    "Entry method",
+    "Shopper",
+    "Total",
+    "Captured",
+    "Refunded",
+    "Currency",
+    "Status",
+    "Error stage",
+    "Error Message",
+    "Retry By Date (UTC)",
+    "Trip id",
+]
+
+
+@permission_required("orders.view_order", raise_exception=True)
+def order_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The grid's rows under its filters, as CSV, streamed (a million rows never sit in memory)."""
+    filterset = OrderFilterSet(request.GET, queryset=_grid_queryset())
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow(EXPORT_COLUMNS)
+        for order in filterset.qs.iterator(chunk_size=2000):
+            trip = order.trip
+            yield writer.writerow(
+                [
+                    order.purchase_id,
+                    order.created_at.isoformat(),
+                    order.store.name,
+                    order.source,
+                    trip.entry_method,
+                    trip.shopper.email if trip.shopper else trip.amazon_shopper_id,
+                    order.total,
+                    order.captured_amount,
+                    order.refunded_amount,
+                    order.currency,
+                    order.status,
+                    order.error_stage,
+                    order.error_message,
+                    order.retry_by.isoformat(),
+                    trip.trip_id,
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="jwo-orders-{stamp}.csv"'
+    return response
+
+
+@permission_required("orders.view_order", raise_exception=True)
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order.objects.select_related("store", "trip", "trip__shopper"), pk=pk)
+    return render(
+        request,
+        "payments/order_detail.html",
+        {
+            "order": order,
+            "lines": order.lines.all(),
+            "events": order.events.select_related("actor"),
+            "attempts": order.payment_attempts.select_related("initiated_by").order_by(
+                "-attempt_no"
+            ),
+            "receipt": getattr(order, "receipt", None),
+            "refunds": order.refunds.select_related("requested_by", "decided_by"),
+            "retry_state": services.order_retry_state(order=order),
+            "refundable": services.refundable_amount(order=order),
+            "refund_deadline": services.refund_deadline(order=order),
+            "reasons": RefundReason.choices,
+        },
+    )
+
+
+def _back(request: HttpRequest, order: Order) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target.startswith(reverse("payments:orders")):
+        return redirect(target)
+    return redirect("payments:order", pk=order.pk)
+
+
+@require_POST
+@permission_required("orders.retry_payment", raise_exception=True)
+def order_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Retry: the same service as the automatic retry, run now; the result is shown."""
+    order = get_object_or_404(Order, pk=pk)
+    try:
+        attempt = services.payment_collect(
+            order_id=order.pk, trigger=AttemptTrigger.MANUAL, actor=request.user
+        )
+    except ApplicationError as exc:
+        messages.error(request, f"{order.purchase_id}: {exc.message}")
+        return _back(request, order)
+    order.refresh_from_db()
+    if order.status in ("PAID", "COMPLETED"):
+        messages.success(
+            request,
+            f"{order.purchase_id}: paid — captured {order.captured_amount} {order.currency}.",
+        )
+    elif attempt is None and order.status == "ERROR":
+        messages.error(request, f"{order.purchase_id}: still in error — {order.error_message}")
+    elif attempt is not None and attempt.status == "PENDING":
+        messages.warning(
+            request, f"{order.purchase_id}: the processor answered PENDING; asked again shortly."
+        )
+    else:
+        messages.error(request, f"{order.purchase_id}: {order.error_message or order.status}")
+    return _back(request, order)
+
+
+@require_POST
+@permission_required("payments.refund_order", raise_exception=True)
+def order_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order, pk=pk)
+    try:
+        amount = Decimal(request.POST.get("amount", "").strip())
+    except InvalidOperation:
+        messages.error(request, "Enter the amount to refund, e.g. 4.99.")
+        return _back(request, order)
+    reason = request.POST.get("reason_code", "")
+    if reason not in RefundReason.values:
+        messages.error(request, "Choose a reason for the refund.")
+        return _back(request, order)
+    try:
+        refund = services.refund_request(
+            order=order,
+            amount=amount,
+            reason_code=reason,
+            actor=request.user,
+            note=request.POST.get("note", ""),
+        )
+        refund = services.refund_approve(refund=refund, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return _back(request, order)
+    if refund.status == "REFUNDED":
+        messages.success(request, f"Refunded {refund.amount} {refund.currency}.")
+    elif refund.status == "APPROVED":
+        messages.warning(
+            request, "Amazon did not answer; the refund is resent with the same request id."
+        )
+    else:
+        messages.error(request, refund.rejection_reason or "The refund was refused.")
+    return _back(request, order)
+
+
+@require_POST
+@permission_required("payments.change_refund", raise_exception=True)
+def refund_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve or reject a shopper's refund request."""
+    refund = get_object_or_404(Refund.objects.select_related("order"), pk=pk)
+    try:
+        if request.POST.get("decision") == "approve":
+            refund = services.refund_approve(refund=refund, actor=request.user)
+            messages.success(request, f"Refund {refund.get_status_display().lower()}.")
+        else:
+            services.refund_reject(
+                refund=refund, actor=request.user, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, "Refund rejected; the shopper is told why.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _back(request, refund.order)
