@@ -590,11 +590,7 @@ def _finish_failed(
         if status == AttemptStatus.DECLINED:
             _book_debt(order)
         due = next_retry_at(order=order, retry_no=attempt.retry_no + 1, now=now)
-        suffix = (
-            f" Next automatic retry {due:%Y-%m-%d %H:%M} UTC."
-            if due
-            else " No automatic retry is left; the balance waits for the shopper."
-        )
+        suffix = "" if due else " No automatic retry is left; the balance waits for the shopper."
         order_transition(
             order=order,
             to=OrderStatus.ERROR,
@@ -602,7 +598,7 @@ def _finish_failed(
             reason=message[:300],
             fields={
                 "error_stage": _error_stage(attempt),
-                "error_message": (message + suffix)[:500],
+                "error_message": (message + "." + suffix)[:500],
                 "next_retry_at": due,
             },
         )

@@ -52,7 +52,7 @@ def test_a_decline_puts_the_order_in_error_books_the_debt_and_schedules_the_retr
     order.refresh_from_db()
     assert attempt.status == "DECLINED"
     assert (order.status, order.error_stage) == ("ERROR", "PAYMENT")
-    assert "Card declined" in order.error_message and "Next automatic retry" in order.error_message
+    assert order.error_message == "Card declined: AdjustCharge for 30.00 USD was DECLINED."
     assert order.next_retry_at == order.created_at + timedelta(minutes=15)
     assert shopper_outstanding_balance(shopper=shopper) == Decimal("30.00")
     assert captures(order) == 0
