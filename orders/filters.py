@@ -1,3 +1,5 @@
+import re
+
 import django_filters
 from django.db.models import Q
 
@@ -7,6 +9,7 @@ from stores.models import Store
 from .choices import OrderStatus
 from .models import Order, ShoppingTrip
 
+PURCHASE_ID = re.compile(r"^JWO\d{10}$", re.IGNORECASE)
 SORTS = {
     "newest": ("-created_at", "-pk"),
     "oldest": ("created_at", "pk"),
@@ -50,11 +53,17 @@ class OrderFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        shoppers = Shopper.objects.filter(Q(email__icontains=value) | Q(name__icontains=value))
-        trips = ShoppingTrip.objects.filter(
-            Q(trip_id=value) | Q(amazon_shopper_id=value) | Q(shopper__in=shoppers)
+        if PURCHASE_ID.match(value):
+            return queryset.filter(purchase_id=value.upper())
+        trips = Q(trip_id=value) | Q(amazon_shopper_id=value)
+        shopper_ids = list(
+            Shopper.objects.filter(Q(email__icontains=value) | Q(name__icontains=value))
+            .order_by()
+            .values_list("pk", flat=True)[:200]
         )
-        return queryset.filter(Q(purchase_id=value.upper()) | Q(trip__in=trips.values("pk")))
+        if shopper_ids:
+            trips |= Q(shopper_id__in=shopper_ids)
+        return queryset.filter(trip__in=ShoppingTrip.objects.filter(trips).values("pk"))
 
     def by_error(self, queryset, name, value):
         if value is None:

@@ -71,7 +71,8 @@ class Order(BaseModel):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["source", "status", "created_at"]),
+            models.Index(fields=["source", "status", "created_at", "id"], name="order_grid_idx"),
+            models.Index(fields=["created_at", "id"], name="order_newest_idx"),
             models.Index(fields=["next_retry_at"], name="order_next_retry_idx"),
         ]
         permissions = [("retry_payment", "Can retry an order's payment")]

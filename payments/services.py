@@ -911,3 +911,33 @@ def refund_send(*, refund_id: int) -> Refund:
             )
     logger.info("refund sent", extra={"order_id": order.pk, "refund_id": locked.pk})
     return locked
+
+
+# --- development: time travel ----------------------------------------------------------------
+
+
+def payment_time_travel(*, hours: float) -> list[PaymentAttempt]:
+    """Sandbox only: move every unfinished order ``hours`` into the past (creation, walk-out,
+    last attempt, next retry) and run the retry sweep, so the 48-hour schedule can be watched
+    in minutes. Refused unless the sandbox is on (never in production)."""
+    if not settings.JWO_SANDBOX:
+        raise ApplicationError("Time travel is for the sandbox only (JWO_SANDBOX is off).")
+    delta = timedelta(hours=hours)
+    open_orders = Order.objects.exclude(status__in=[OrderStatus.PAID, OrderStatus.COMPLETED])
+    with transaction.atomic():
+        for order in open_orders.select_related("trip"):
+            Order.objects.filter(pk=order.pk).update(
+                created_at=order.created_at - delta,
+                last_attempt_at=order.last_attempt_at - delta if order.last_attempt_at else None,
+                next_retry_at=order.next_retry_at - delta if order.next_retry_at else None,
+            )
+            type(order.trip).objects.filter(pk=order.trip_id).update(
+                ended_at=order.trip.ended_at - delta, started_at=order.trip.started_at - delta
+            )
+            order_event(order=order, type="time_travel", hours=hours)
+    ran = []
+    for order_id in payment_retry_due_claim():
+        attempt = payment_retry_due(order_id=order_id)
+        if attempt is not None:
+            ran.append(attempt)
+    return ran

@@ -4,6 +4,7 @@ rules, and one capture however many try at once."""
 import threading
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.db import connection
@@ -244,3 +245,25 @@ def test_the_sweep_claims_each_due_order_once(mapping):
         t.join()
     all_ids = [pk for batch in claimed for pk in batch]
     assert sorted(all_ids) == sorted(o.pk for o in orders)
+
+
+def test_time_travel_runs_the_schedule_in_development(mapping):
+    from django.core.management import call_command
+
+    order = make_order(mapping, total="40.00", trip=trip_id("nsf3000"))
+    payment_take(order_id=order.pk)
+    out = StringIO()
+    call_command("payments_time_travel", "0.5", stdout=out)  # past retry 1's 15-minute slot
+    assert f"{order.purchase_id}: retry 1 DECLINED -> ERROR" in out.getvalue()
+    for hours in (1, 4, 4, 8):
+        call_command("payments_time_travel", str(hours), stdout=out)
+    order.refresh_from_db()
+    assert (order.status, order.captured_amount) == ("COMPLETED", Decimal("28.00"))  # 70 %
+
+
+def test_time_travel_is_refused_outside_the_sandbox(mapping, settings):
+    from django.core.management import CommandError, call_command
+
+    settings.JWO_SANDBOX = False
+    with pytest.raises(CommandError, match="sandbox only"):
+        call_command("payments_time_travel", "1")
