@@ -10,7 +10,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from jwo_console.exceptions import ApplicationError
+from jwo_console.paginator import CappedPaginator
 from orders.filters import OrderFilterSet
 from orders.models import Order
 
@@ -35,7 +35,7 @@ def _grid_queryset():
 @permission_required("orders.view_order", raise_exception=True)
 def order_list(request: HttpRequest) -> HttpResponse:
     filterset = OrderFilterSet(request.GET, queryset=_grid_queryset())
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     for order in page.object_list:
         order.retry_state = services.order_retry_state(order=order, now=now)

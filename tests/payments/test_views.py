@@ -115,3 +115,15 @@ def test_merchant_admin_refunds_from_the_order_page(merchant_client, orders):
     assert good.refunded_amount == Decimal("1.25")
     too_much = merchant_client.post(url, {"amount": "9", "reason_code": "OTHER"}, follow=True)
     assert "At most 3.75 USD" in too_much.content.decode()
+
+
+def test_a_huge_result_is_counted_only_up_to_the_cap(staff_client, mapping, monkeypatch):
+    from jwo_console.paginator import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 100)
+    for n in range(3):
+        make_order(mapping, total=f"{n + 1}.00")
+    assert "3 orders." in staff_client.get(GRID).content.decode()
+    monkeypatch.setattr(CappedPaginator, "cap", 2)
+    page = staff_client.get(GRID).content.decode()
+    assert "More than 2 orders (filter to narrow them)" in page
