@@ -495,18 +495,25 @@ def _debt_reference(order: Order) -> str:
     return f"order:{order.pk}:debt"
 
 
+def _ledger_party(order: Order) -> dict[str, Any]:
+    """Who owes: the app shopper, or for a card entry Amazon's id of the card's shopper (the id
+    F&A asks about at the gate)."""
+    trip = order.trip
+    if trip.shopper_id:
+        return {"shopper": trip.shopper, "card_token": "", "trip_id": trip.trip_id}
+    card = trip.amazon_shopper_id or trip.payment_source_id
+    return {"shopper": None, "card_token": card, "trip_id": trip.trip_id}
+
+
 def _book_debt(order: Order) -> None:
     """The whole order is owed from its first decline (once: the reference is unique)."""
-    trip = order.trip
     ledger_book(
         reference=_debt_reference(order),
         kind=LedgerKind.DEBT,
         amount=order.total,
         currency=order.currency,
-        shopper=trip.shopper,
-        card_token="" if trip.shopper_id else (trip.amazon_shopper_id or trip.payment_source_id),
-        trip_id=trip.trip_id,
         note=f"Order {order.purchase_id}: payment declined",
+        **_ledger_party(order),
     )
 
 
@@ -532,12 +539,8 @@ def _finish_paid(*, attempt: PaymentAttempt, captured: Decimal, now: datetime) -
                     kind=LedgerKind.PAYMENT,
                     amount=-captured,
                     currency=order.currency,
-                    shopper=order.trip.shopper,
-                    card_token=""
-                    if order.trip.shopper_id
-                    else (order.trip.amazon_shopper_id or order.trip.payment_source_id),
-                    trip_id=order.trip.trip_id,
                     note=f"Order {order.purchase_id}: captured on attempt {attempt.attempt_no}",
+                    **_ledger_party(order),
                 )
         empty = order.total <= 0
         fields: dict[str, Any] = {
