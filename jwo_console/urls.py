@@ -16,6 +16,7 @@ urlpatterns = [
     path("shoppers/", include("shoppers.urls")),
     path("pricing/", include("orders.urls")),
     path("financial/", include("payments.urls")),
+    path("portal/", include("portal.urls")),
     path("", include("connector.urls")),  # Amazon's paths, at the root of the host
     path("admin/", admin.site.urls),
 ]

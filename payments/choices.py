@@ -58,3 +58,24 @@ RETRY_PERCENT: dict[int, Decimal] = {
     5: Decimal("70"),
     6: Decimal("60"),
 }
+
+
+class PayoffStatus(models.TextChoices):
+    CREATED = "CREATED", "Created"
+    OPEN = "OPEN", "Waiting for the card processor"
+    PAID = "PAID", "Paid"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "PENDING", "Waiting to be accepted"
+    ACCEPTED = "ACCEPTED", "Accepted by Amazon"
+    REJECTED = "REJECTED", "Rejected by Amazon"
+
+
+class OwedReason(models.TextChoices):
+    """Why a trip is on the shopper's balance (the portal's breakdown)."""
+
+    DECLINED = "DECLINED", "Card declined"
+    PARTIAL = "PARTIAL", "Only part of the total was collected"
+    EXPIRED = "EXPIRED", "The card authorization expired before the total was collected"

@@ -1,11 +1,22 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from jwo_console.models import BaseModel
 from orders.models import Order
+from shoppers.models import Shopper
 
-from .choices import AttemptStatus, AttemptStep, AttemptTrigger, RefundReason, RefundStatus
+from .choices import (
+    AttemptStatus,
+    AttemptStep,
+    AttemptTrigger,
+    PayoffStatus,
+    RefundReason,
+    RefundStatus,
+    ReportStatus,
+)
 
 MONEY = {"max_digits": settings.MONEY_MAX_DIGITS, "decimal_places": settings.MONEY_DECIMAL_PLACES}
 
@@ -77,7 +88,7 @@ class PaymentReceipt(BaseModel):
     terminal_id = models.CharField(max_length=40, blank=True)
     reconciliation_id = models.CharField(max_length=100, blank=True)
     card_statement_transaction_id = models.CharField(max_length=100, blank=True, db_index=True)
-    shopper_email = models.CharField(max_length=128, blank=True)
+    shopper_email = models.CharField(max_length=128, blank=True, db_index=True)
     data = models.JSONField(default=dict, blank=True)  # every field Amazon sent
 
     def __str__(self) -> str:
@@ -117,3 +128,70 @@ class Refund(BaseModel):
 
     def __str__(self) -> str:
         return f"Refund {self.amount} {self.currency} of {self.order} ({self.status})"
+
+
+class Payoff(BaseModel):
+    """A shopper paying off their balance in the portal, through the retailer's card processor
+    (a hosted page). ``items`` fixes which trips it pays and how much of each when it starts.
+    At most one payoff per party is unfinished (a partial unique constraint), so two tabs cannot
+    open two payments for one balance; the processor's payment id is unique, so one payment is
+    booked once."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    party = models.CharField(max_length=300, help_text="shopper:<id>, card:<token> or trip:<id>")
+    shopper = models.ForeignKey(
+        Shopper, null=True, blank=True, on_delete=models.PROTECT, related_name="payoffs"
+    )
+    card_token = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    items = models.JSONField(default=list)  # [{"order_id", "trip_id", "purchase_id", "amount"}]
+    status = models.CharField(
+        max_length=10, choices=PayoffStatus.choices, default=PayoffStatus.CREATED
+    )
+    processor_session_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    processor_payment_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    processor_url = models.CharField(max_length=500, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["party"],
+                condition=Q(status__in=["CREATED", "OPEN"]),
+                name="payoff_one_open_per_party",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Payoff {self.amount} {self.currency} ({self.status})"
+
+
+class PaymentStatusReport(BaseModel):
+    """One ReportPaymentStatus to Amazon (Amazon-managed F&A), kept until Amazon accepts it:
+    after a payment outcome and after a portal payoff. ``reference`` makes each report once."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_reports")
+    reference = models.CharField(max_length=200, unique=True)
+    total_amount = models.DecimalField(**MONEY)
+    settled_amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    status_time = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Report {self.settled_amount}/{self.total_amount} for {self.order} ({self.status})"

@@ -49,15 +49,18 @@ from shoppers.services import ledger_book, ledger_has
 from stores.choices import PaymentMode
 from stores.models import JwoStoreMapping
 
+from . import signals
 from .choices import (
     AUTHORIZED_FROM_RETRY,
     RETRY_PERCENT,
     AttemptStatus,
     AttemptStep,
     AttemptTrigger,
+    RefundReason,
     RefundStatus,
 )
 from .models import PaymentAttempt, PaymentReceipt, Refund
+from .reports import payment_status_report_queue
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
@@ -73,6 +76,11 @@ class RetryNotAllowed(ApplicationError):
 
 class RefundNotAllowed(ApplicationError):
     pass
+
+
+def _notify(signal: Any, **ids: int) -> None:
+    """Tell the layers above (the portal's e-mails) once the current transaction commits."""
+    transaction.on_commit(lambda: signal.send(sender=None, **ids))
 
 
 # --- rules the grid shows ------------------------------------------------------------------------
@@ -335,9 +343,7 @@ def _attempt_run(*, attempt: PaymentAttempt, now: datetime) -> PaymentAttempt:
 
 def _run_payment_service(*, attempt: PaymentAttempt, order: Order, now: datetime):
     client = payments_api.client()
-    trip = payments_api.TripRef(
-        store_id=order.trip.jwo_store_id, shopping_trip_id=order.trip.trip_id
-    )
+    trip = _trip_ref(order)
     wire_trip = trip.to_wire()
     if order.total <= 0:
         # Empty or zero-total cart: release the pre-auth; nothing to capture.
@@ -485,6 +491,12 @@ def _close(attempt: PaymentAttempt, *, status: str, now: datetime, **fields: Any
     attempt.save()
 
 
+def _trip_ref(order: Order) -> payments_api.TripRef:
+    return payments_api.TripRef(
+        store_id=order.trip.jwo_store_id, shopping_trip_id=order.trip.trip_id
+    )
+
+
 def _error_stage(attempt: PaymentAttempt) -> str:
     if attempt.service == PaymentMode.CHECKOUT_SERVICE:
         return ErrorStage.CHECKOUT
@@ -565,6 +577,10 @@ def _finish_paid(*, attempt: PaymentAttempt, captured: Decimal, now: datetime) -
             reason=reason,
             fields=fields,
         )
+        if not empty:
+            payment_status_report_queue(
+                order=order, reference=f"{attempt.idempotency_key}:report", when=now
+            )
         order_event(
             order=order,
             type="payment_succeeded",
@@ -592,6 +608,9 @@ def _finish_failed(
         _close(attempt, status=status, now=now, error=message[:500])
         if status == AttemptStatus.DECLINED:
             _book_debt(order)
+            payment_status_report_queue(
+                order=order, reference=f"{attempt.idempotency_key}:report", when=now
+            )
         due = next_retry_at(order=order, retry_no=attempt.retry_no + 1, now=now)
         suffix = "" if due else " No automatic retry is left; the balance waits for the shopper."
         order_transition(
@@ -676,11 +695,8 @@ def payment_receipt_fetch(*, order_id: int, now: datetime | None = None) -> Paym
     if order.status != OrderStatus.PAID or order.checkout_order_id:
         return getattr(order, "receipt", None)
     client = payments_api.client()
-    trip = payments_api.TripRef(
-        store_id=order.trip.jwo_store_id, shopping_trip_id=order.trip.trip_id
-    )
     try:
-        data = client.get_transactional_data(trip)
+        data = client.get_transactional_data(_trip_ref(order))
         email = None
         if order.trip.amazon_shopper_id:
             email = client.get_shopper_identity(
@@ -719,6 +735,7 @@ def payment_receipt_fetch(*, order_id: int, now: datetime | None = None) -> Paym
                 reason="receipt data stored",
                 fields={"completed_at": timezone.now(), "next_retry_at": None},
             )
+        _notify(signals.receipt_stored, order_id=order.pk)
     return receipt
 
 
@@ -762,6 +779,16 @@ def refundable_amount(*, order: Order) -> Decimal:
     open_statuses = [RefundStatus.REQUESTED, RefundStatus.APPROVED]
     in_flight = sum((r.amount for r in order.refunds.filter(status__in=open_statuses)), ZERO)
     return order.captured_amount - order.refunded_amount - in_flight
+
+
+def refunds_possible(*, order: Order, now: datetime | None = None) -> bool:
+    """Whether a refund can be asked for at all: captured through the Payment Service (the
+    Checkout Service's refunds are Amazon's), within the window, something left to refund."""
+    now = now or timezone.now()
+    mapping = JwoStoreMapping.objects.filter(store_id=order.store_id).first()
+    if mapping is not None and mapping.payment_mode == PaymentMode.CHECKOUT_SERVICE:
+        return False
+    return now <= refund_deadline(order=order) and refundable_amount(order=order) > 0
 
 
 def refund_deadline(*, order: Order) -> datetime:
@@ -823,7 +850,89 @@ def refund_request(
             reason=reason_code,
             by_shopper=by_shopper,
         )
+        if by_shopper:
+            _notify(signals.refund_changed, refund_id=refund.pk)
     return refund
+
+
+def refunded_line_numbers(*, order: Order) -> set[int]:
+    """Lines already refunded or asked for (a rejected request frees its lines again)."""
+    taken: set[int] = set()
+    for lines in order.refunds.exclude(status=RefundStatus.REJECTED).values_list(
+        "lines", flat=True
+    ):
+        taken.update(int(line["line_no"]) for line in lines or [] if "line_no" in line)
+    return taken
+
+
+def refund_request_by_shopper(
+    *,
+    order: Order,
+    reason_code: str,
+    line_numbers: list[int] | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Refund:
+    """A shopper's request from the portal: for the whole trip (what is still refundable) or for
+    chosen lines (their totals, tax and discounts included; a line is refunded once). Approved
+    and sent at once when it is no more than the store's ``refund_auto_approve_limit``;
+    otherwise it waits for staff in the console."""
+    if reason_code not in RefundReason.values:
+        raise RefundNotAllowed("Choose a reason for the refund.")
+    lines: list[dict] = []
+    if line_numbers:
+        chosen = list(order.lines.filter(line_no__in=line_numbers))
+        if len(chosen) != len(set(line_numbers)):
+            raise RefundNotAllowed("Choose items from this receipt.")
+        taken = refunded_line_numbers(order=order) & {line.line_no for line in chosen}
+        if taken:
+            raise RefundNotAllowed(
+                "A refund was already asked for "
+                + ", ".join(line.name or line.sku for line in chosen if line.line_no in taken)
+                + "."
+            )
+        lines = [
+            {"line_no": line.line_no, "sku": line.sku, "name": line.name, "amount": str(line.total)}
+            for line in chosen
+        ]
+        amount = sum((line.total for line in chosen), ZERO)
+    else:
+        amount = refundable_amount(order=order)
+    refund = refund_request(
+        order=order,
+        amount=amount,
+        reason_code=reason_code,
+        by_shopper=True,
+        note=note,
+        lines=lines,
+        now=now,
+    )
+    mapping = JwoStoreMapping.objects.filter(store_id=order.store_id).first()
+    limit = mapping.refund_auto_approve_limit if mapping else ZERO
+    if limit > 0 and refund.amount <= limit:
+        refund = refund_auto_approve(refund=refund)
+    return refund
+
+
+def refund_auto_approve(*, refund: Refund) -> Refund:
+    """Approved by the store's rule (no person), sent to Amazon by a task after commit."""
+    from .tasks import refund_send_task
+
+    with transaction.atomic():
+        locked = Refund.objects.select_for_update().get(pk=refund.pk)
+        if locked.status != RefundStatus.REQUESTED:
+            return locked
+        locked.status = RefundStatus.APPROVED
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decided_at", "updated_at"])
+        order_event(
+            order=locked.order,
+            type="refund_auto_approved",
+            refund_id=locked.pk,
+            amount=str(locked.amount),
+        )
+        transaction.on_commit(lambda: refund_send_task.delay(locked.pk))
+    return locked
 
 
 def refund_approve(*, refund: Refund, actor: AbstractBaseUser | None) -> Refund:
@@ -863,6 +972,7 @@ def refund_reject(*, refund: Refund, actor: AbstractBaseUser | None, reason: str
             refund_id=locked.pk,
             reason=reason,
         )
+        _notify(signals.refund_changed, refund_id=locked.pk)
     return locked
 
 
@@ -870,12 +980,9 @@ def refund_send(*, refund_id: int) -> Refund:
     refund = Refund.objects.select_related("order__trip").get(pk=refund_id)
     if refund.status != RefundStatus.APPROVED:
         return refund
-    trip = payments_api.TripRef(
-        store_id=refund.order.trip.jwo_store_id, shopping_trip_id=refund.order.trip.trip_id
-    )
     try:
         result = payments_api.client().refund(
-            trip,
+            _trip_ref(refund.order),
             PaymentMoney(refund.amount, refund.currency),
             refund_request_id=refund.refund_request_id,
             reason_code=refund.reason_code,
@@ -893,6 +1000,7 @@ def refund_send(*, refund_id: int) -> Refund:
             order_event(
                 order=refund.order, type="refund_failed", refund_id=refund.pk, error=str(exc)
             )
+            _notify(signals.refund_changed, refund_id=refund.pk)
         return refund
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=refund.order_id)
@@ -912,6 +1020,7 @@ def refund_send(*, refund_id: int) -> Refund:
                 amount=str(locked.amount),
                 reconciliation_id=locked.reconciliation_id,
             )
+            _notify(signals.refund_changed, refund_id=locked.pk)
     logger.info("refund sent", extra={"order_id": order.pk, "refund_id": locked.pk})
     return locked
 

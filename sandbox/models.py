@@ -195,3 +195,30 @@ class SandboxFault(models.Model):
     def __str__(self) -> str:
         left = "∞" if self.remaining is None else self.remaining
         return f"{self.get_kind_display()} on {self.service}/{self.operation} ({left} left)"
+
+
+class SandboxPaymentSession(models.Model):
+    """The card processor's hosted payment session (the portal's payoff), as the sandbox keeps
+    it. Only the brand and the last four digits of the card typed on its page are kept."""
+
+    session_id = models.CharField(max_length=40, unique=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    reference = models.CharField(max_length=200)
+    description = models.CharField(max_length=200, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    return_url = models.CharField(max_length=500)
+    cancel_url = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, default="OPEN")  # OPEN, PAID, EXPIRED
+    payment_id = models.CharField(max_length=40, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    declines = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} {self.amount} {self.currency} {self.status}"

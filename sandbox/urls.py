@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import catalog_api, loyalty_api, payments_api, views
+from . import catalog_api, loyalty_api, payments_api, processor, views
 
 app_name = "sandbox"
 
@@ -37,6 +37,15 @@ urlpatterns = [
         loyalty_api.member,
         name="loyalty-member",
     ),
+    # The retailer's card processor (portal payoffs): its API and its hosted payment page.
+    path("processor/v1/sessions", processor.create_session, name="processor-create"),
+    path("processor/v1/sessions/<str:session_id>", processor.get_session, name="processor-get"),
+    path(
+        "processor/v1/sessions/<str:session_id>/expire",
+        processor.expire_session,
+        name="processor-expire",
+    ),
+    path("processor/pay/<str:session_id>", processor.payment_page, name="processor-page"),
     # Pages for people.
     path("", views.overview, name="overview"),
     path("faults/", views.faults, name="faults"),

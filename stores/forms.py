@@ -75,6 +75,7 @@ class JwoStoreMappingEditForm(forms.ModelForm):
             "payment_mode",
             "fa_strategy",
             "preauth_amount",
+            "refund_auto_approve_limit",
             "entry_app",
             "entry_card",
             "is_active",

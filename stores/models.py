@@ -132,6 +132,14 @@ class JwoStoreMapping(BaseModel):
         help_text="The gate's Authorized Amount, as set in Amazon's Merchant Portal (Store Setup). "
         "A late payment retry captures at most this much.",
     )
+    refund_auto_approve_limit = models.DecimalField(
+        "approve shoppers' refunds up to",
+        max_digits=settings.MONEY_MAX_DIGITS,
+        decimal_places=settings.MONEY_DECIMAL_PLACES,
+        default=Decimal("0.00"),
+        help_text="A refund a shopper asks for in the portal up to this amount is approved and "
+        "sent at once; above it, staff decide. 0 sends every request to staff.",
+    )
     entry_app = models.BooleanField("app entry (QR code)", default=True)
     entry_card = models.BooleanField("card entry (tap)", default=True)
     is_active = models.BooleanField("active", default=True)
@@ -174,6 +182,8 @@ class JwoStoreMapping(BaseModel):
             "payment_mode": self.get_payment_mode_display(),
             "fa_strategy": self.get_fa_strategy_display(),
             "preauth_amount": f"{self.preauth_amount:.2f} {self.store.currency}",
+            "refund_auto_approve_limit": f"{self.refund_auto_approve_limit:.2f} "
+            f"{self.store.currency}",
             "entry_app": self.entry_app,
             "entry_card": self.entry_card,
             "is_active": self.is_active,

@@ -53,6 +53,7 @@ _MUTABLE_FIELDS = (
     "payment_mode",
     "fa_strategy",
     "preauth_amount",
+    "refund_auto_approve_limit",
     "entry_app",
     "entry_card",
     "is_active",

@@ -80,6 +80,8 @@ def _import_production(env: dict) -> subprocess.CompletedProcess:
         "DJANGO_SETTINGS_MODULE": "jwo_console.settings.production",
         "DJANGO_READ_DOT_ENV_FILE": "0",
         "JWO_CONNECTOR_SECRET": "x",
+        "PROCESSOR_URL": "https://processor.example/api",
+        "PROCESSOR_API_KEY": "k",
         **env,
     }
     return subprocess.run(
@@ -97,6 +99,12 @@ def test_production_refuses_the_sandbox():
     result = _import_production({"SECRET_KEY": "s" * 50, "JWO_SANDBOX": "1"})
     assert result.returncode != 0
     assert "JWO_SANDBOX is on" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_card_processor():
+    result = _import_production({"SECRET_KEY": "s" * 50, "PROCESSOR_API_KEY": ""})
+    assert result.returncode != 0
+    assert "PROCESSOR_API_KEY" in result.stderr
 
 
 def test_production_starts_with_a_secret_and_no_sandbox():

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "orders",
     "payments",
     "connector",
+    "portal",
     "sandbox",  # its URLs are mounted only when JWO_SANDBOX is on
 ]
 
@@ -217,6 +218,25 @@ JWO_TRANSIENT_RETRY_SECONDS = env.int("JWO_TRANSIENT_RETRY_SECONDS", default=300
 JWO_ATTEMPT_LEASE_SECONDS = env.int("JWO_ATTEMPT_LEASE_SECONDS", default=120)
 JWO_REFUND_WINDOW_DAYS = env.int("JWO_REFUND_WINDOW_DAYS", default=30)  # Amazon's page says 7
 
+# The shopper portal (portal/): one-time sign-in links, how long a portal session lasts without
+# use, the rate limits on asking for a link and on card lookups, and the address links use.
+PORTAL_LINK_TTL_MINUTES = env.int("PORTAL_LINK_TTL_MINUTES", default=15)
+PORTAL_SESSION_IDLE_MINUTES = env.int("PORTAL_SESSION_IDLE_MINUTES", default=30)
+PORTAL_SIGNIN_RATE_PER_EMAIL = env("PORTAL_SIGNIN_RATE_PER_EMAIL", default="5/15minutes")
+PORTAL_SIGNIN_RATE_PER_IP = env("PORTAL_SIGNIN_RATE_PER_IP", default="30/hour")
+PORTAL_LOOKUP_RATE_PER_IP = env("PORTAL_LOOKUP_RATE_PER_IP", default="10/hour")
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="JWO Console <receipts@jwo-console.example>")
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+# The retailer's card processor for balance payoffs (integrations/processor): a hosted payment
+# page, so no card number reaches this server. With the sandbox on and no URL, it plays the
+# processor at /sandbox/processor.
+PROCESSOR_URL = env("PROCESSOR_URL", default="")
+PROCESSOR_API_KEY = env("PROCESSOR_API_KEY", default="sandbox-processor-key")
+SANDBOX_PROCESSOR_API_KEY = env("SANDBOX_PROCESSOR_API_KEY", default="sandbox-processor-key")
+# ReportPaymentStatus (Amazon-managed F&A): how soon a report Amazon did not accept is resent.
+JWO_FEEDBACK_RETRY_SECONDS = env.int("JWO_FEEDBACK_RETRY_SECONDS", default=60)
+
 # --- Health -----------------------------------------------------------------------------------
 HEALTH_BROKER_TIMEOUT_SECONDS = 3
 HEALTH_WORKER_STALE_AFTER_SECONDS = 5 * 60
@@ -237,6 +257,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Failed payments: the automatic retry sweep (due orders, one task each), every minute.
     "payment-retry-sweep": {"task": "payments.tasks.payment_retry_sweep_task", "schedule": 60.0},
+    # Portal payoffs and F&A reports: confirm payoffs whose shopper never came back from the
+    # processor's page, and resend payment-status reports Amazon has not accepted yet.
+    "payoff-reconcile": {"task": "payments.tasks.payoff_reconcile_task", "schedule": 60.0},
+    "payment-status-reports": {
+        "task": "payments.tasks.payment_status_reports_send_task",
+        "schedule": 60.0,
+    },
     "amazon-call-log-purge": {
         "task": "jwo_console.tasks.amazon_calls_purge_task",
         "schedule": 3600.0,

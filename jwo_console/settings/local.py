@@ -13,6 +13,8 @@ SANDBOX_SQS_ENDPOINT_URL = env("SANDBOX_SQS_ENDPOINT_URL", default="http://127.0
 JWO_CATALOG_SQS_ENDPOINT_URL = env("JWO_CATALOG_SQS_ENDPOINT_URL", default=SANDBOX_SQS_ENDPOINT_URL)
 JWO_CATALOG_SQS_QUEUE_NAME = env("JWO_CATALOG_SQS_QUEUE_NAME", default="jwo-catalog-notifications")
 LOG_FORMAT = env("LOG_FORMAT", default="text")
+# Sign-in links and receipts are printed in the terminal `make run` runs in.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
 
 # Serve static files straight from the apps (no collectstatic) when not in production.

@@ -23,3 +23,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The card processor for portal payoffs: its real address and key, never the sandbox's.
+PROCESSOR_URL = env("PROCESSOR_URL")
+PROCESSOR_API_KEY = env("PROCESSOR_API_KEY")
+if not PROCESSOR_API_KEY:
+    raise ImproperlyConfigured("PROCESSOR_API_KEY is empty; the portal's payoffs need it.")

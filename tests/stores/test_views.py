@@ -146,6 +146,7 @@ def test_edit_saves_and_audits(merchant_client, merchant):
         "payment_mode": "CHECKOUT_SERVICE",
         "fa_strategy": "RETAILER_MANAGED",
         "preauth_amount": "30.00",
+        "refund_auto_approve_limit": "15.00",
         "entry_app": "on",
         "is_active": "on",
     }
@@ -160,6 +161,7 @@ def test_edit_saves_and_audits(merchant_client, merchant):
     change = JwoStoreMappingChange.objects.get()
     assert ("jwo_store_id", "before-id", "after-id") in change.changed_fields()
     assert ("preauth_amount", "25.00 USD", "30.00 USD") in change.changed_fields()
+    assert ("refund_auto_approve_limit", "0.00 USD", "15.00 USD") in change.changed_fields()
 
 
 def test_edit_refuses_no_entry_method_with_a_clear_error(merchant_client):
@@ -173,6 +175,7 @@ def test_edit_refuses_no_entry_method_with_a_clear_error(merchant_client):
         "payment_mode": "PAYMENT_SERVICE",
         "fa_strategy": "AMAZON_MANAGED",
         "preauth_amount": "25.00",
+        "refund_auto_approve_limit": "0",
     }
     response = merchant_client.post(url, data)
     assert response.status_code == 400

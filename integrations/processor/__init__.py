@@ -1,0 +1,1 @@
+"""The retailer's card processor, for balance payoffs in the shopper portal."""

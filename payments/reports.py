@@ -1,0 +1,133 @@
+"""ReportPaymentStatus to Amazon (Amazon-managed F&A): how a trip's payment ended, so Amazon can
+keep a shopper who owes money out of its stores — and let them back in once it is paid.
+
+A report is a row first (``PaymentStatusReport``, unique ``reference``), queued in the same
+transaction as the outcome it reports, and sent after that commits. Amazon not answering (or
+answering 5xx/429/403) leaves it PENDING with ``next_attempt_at``; beat resends it every minute
+until Amazon accepts. A 4xx other than those is Amazon refusing the report itself (an unknown
+trip, a bad field): resending it unchanged cannot help, so it is REJECTED and shows on the order.
+
+The call reports a state, so sending one twice is harmless (the latest report is what Amazon
+keeps); the time sent is the outcome's time, not the send time.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.amazon import feedback as feedback_api
+from integrations.amazon.errors import AmazonError, AmazonRejectedError
+from integrations.amazon.money import PaymentMoney
+from orders.models import Order
+from shoppers.services import trip_outstanding
+from stores.choices import FraudAbuseStrategy, PaymentMode
+from stores.models import JwoStoreMapping
+
+from .choices import ReportStatus
+from .models import PaymentStatusReport
+
+logger = logging.getLogger(__name__)
+ZERO = Decimal("0")
+
+
+def reports_amazon(order: Order) -> bool:
+    """Amazon tracks the shopper's balance when the store's F&A is Amazon-managed and the
+    retailer takes the payments (Payment Service); the Checkout Service's debts are Amazon's."""
+    mapping = JwoStoreMapping.objects.filter(store_id=order.store_id).first()
+    return (
+        mapping is not None
+        and mapping.fa_strategy == FraudAbuseStrategy.AMAZON_MANAGED
+        and mapping.payment_mode == PaymentMode.PAYMENT_SERVICE
+    )
+
+
+def payment_status_report_queue(
+    *, order: Order, reference: str, when: datetime
+) -> PaymentStatusReport | None:
+    """Inside the outcome's transaction: record what Amazon is to be told (the total, and what
+    was collected: the total less what the ledger still holds open for the trip) and send it
+    once the transaction commits. Once per ``reference``."""
+    if not reports_amazon(order):
+        return None
+    owed = max(trip_outstanding(trip_id=order.trip.trip_id), ZERO)
+    report, created = PaymentStatusReport.objects.get_or_create(
+        reference=reference,
+        defaults={
+            "order": order,
+            "total_amount": order.total,
+            "settled_amount": max(order.total - owed, ZERO),
+            "currency": order.currency,
+            "status_time": when,
+            "next_attempt_at": when,
+        },
+    )
+    if created:
+        from .tasks import payment_status_report_send_task
+
+        transaction.on_commit(lambda: payment_status_report_send_task.delay(report.pk))
+    return report
+
+
+def payment_status_report_send(
+    *, report_id: int, now: datetime | None = None
+) -> PaymentStatusReport:
+    now = now or timezone.now()
+    report = PaymentStatusReport.objects.select_related("order__trip").get(pk=report_id)
+    if report.status != ReportStatus.PENDING:
+        return report
+    trip = report.order.trip
+    request = feedback_api.ReportPaymentStatusRequest(
+        store_id=trip.jwo_store_id,
+        shopping_trip_id=trip.trip_id,
+        total_amount=PaymentMoney(report.total_amount, report.currency),
+        settled_amount=PaymentMoney(report.settled_amount, report.currency),
+        payment_status_time=report.status_time,
+    )
+    fields: dict = {"attempts": report.attempts + 1}
+    try:
+        feedback_api.client().report_payment_status(request)
+    except AmazonRejectedError as exc:
+        fields.update(status=ReportStatus.REJECTED, last_error=str(exc)[:500], next_attempt_at=None)
+        logger.warning(
+            "payment status report rejected: %s", exc, extra={"order_id": report.order_id}
+        )
+    except AmazonError as exc:  # transient, or the gateway refusing our credentials: try again
+        retry = now + timedelta(seconds=settings.JWO_FEEDBACK_RETRY_SECONDS)
+        fields.update(last_error=str(exc)[:500], next_attempt_at=retry)
+        logger.warning("payment status report not sent: %s", exc, extra={"trip_id": trip.trip_id})
+    else:
+        fields.update(
+            status=ReportStatus.ACCEPTED, accepted_at=now, last_error="", next_attempt_at=None
+        )
+        logger.info(
+            "payment status reported: %s of %s %s",
+            report.settled_amount,
+            report.total_amount,
+            report.currency,
+            extra={"trip_id": trip.trip_id, "order_id": report.order_id},
+        )
+    PaymentStatusReport.objects.filter(pk=report.pk, status=ReportStatus.PENDING).update(
+        updated_at=now, **fields
+    )
+    report.refresh_from_db()
+    return report
+
+
+def payment_status_reports_claim(*, now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Reports due to be (re)sent, claimed for a few minutes so a concurrent sweep skips them."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            PaymentStatusReport.objects.select_for_update(skip_locked=True)
+            .filter(status=ReportStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        PaymentStatusReport.objects.filter(pk__in=ids).update(
+            next_attempt_at=now + timedelta(seconds=settings.JWO_FEEDBACK_RETRY_SECONDS)
+        )
+    return ids

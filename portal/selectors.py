@@ -1,0 +1,111 @@
+"""Every read the portal makes goes through these, scoped to the signed-in shopper."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from orders.models import Order
+from payments.payoffs import Party
+from shoppers.models import Shopper
+
+from .access import PortalAccess
+
+
+def _email_q(email: str) -> Q:
+    return Q(trip__shopper__email__iexact=email) | Q(receipt__shopper_email__iexact=email)
+
+
+def orders_for(access: PortalAccess) -> QuerySet[Order]:
+    """The shopper's orders: by e-mail (their app account's trips, and card trips whose receipt
+    Amazon sent with that address) and the trips found by card. Nothing else, ever."""
+    q = Q(pk__in=[])
+    if access.email:
+        q |= _email_q(access.email)
+    if access.order_ids:
+        q |= Q(pk__in=access.order_ids)
+    return (
+        Order.objects.filter(q)
+        .exclude(status="PENDING")
+        .select_related("trip", "store", "receipt")
+        .order_by("-trip__ended_at", "-pk")
+    )
+
+
+def order_for(access: PortalAccess, purchase_id: str) -> Order | None:
+    return orders_for(access).filter(purchase_id=purchase_id).first()
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), UTC)
+
+
+def search_orders(
+    access: PortalAccess,
+    *,
+    q: str = "",
+    card: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Order]:
+    """Filter by date (the day the trip ended; the database narrows to a day either side in UTC
+    and ``in_store_days`` keeps the days as the store's clock saw them), by card
+    (``VISA-4242``) and by the order or statement transaction id."""
+    orders = orders_for(access)
+    if date_from:
+        orders = orders.filter(trip__ended_at__gte=_start_of(date_from - timedelta(days=1)))
+    if date_to:
+        orders = orders.filter(trip__ended_at__lt=_start_of(date_to + timedelta(days=2)))
+    if card and "-" in card:
+        brand, tail = card.rsplit("-", 1)
+        orders = orders.filter(receipt__brand=brand, receipt__tail=tail)
+    if q := q.strip():
+        orders = orders.filter(
+            Q(purchase_id__iexact=q) | Q(receipt__card_statement_transaction_id__iexact=q)
+        )
+    return orders
+
+
+def cards_for(access: PortalAccess) -> list[tuple[str, str]]:
+    """The cards on the shopper's receipts, for the filter: (value, label)."""
+    pairs = (
+        orders_for(access)
+        .exclude(receipt__tail="")
+        .filter(receipt__isnull=False)
+        .values_list("receipt__brand", "receipt__tail")
+        .distinct()
+    )
+    return sorted({(f"{b}-{t}", f"{b.title()} ending {t}") for b, t in pairs})
+
+
+def party_for(access: PortalAccess) -> Party:
+    """Whose balance the shopper may see and pay: their app account, the cards Amazon knows
+    them by (card trips e-mailed to them), or only the trips they found by card."""
+    if access.email:
+        shopper = Shopper.objects.filter(email__iexact=access.email).first()
+        cards = (
+            Order.objects.filter(receipt__shopper_email__iexact=access.email, trip__shopper=None)
+            .exclude(trip__amazon_shopper_id="")
+            .values_list("trip__amazon_shopper_id", flat=True)
+            .distinct()
+        )
+        return Party(shopper=shopper, card_tokens=tuple(sorted(set(cards))))
+    trip_ids = Order.objects.filter(pk__in=access.order_ids).values_list("trip__trip_id", flat=True)
+    return Party(trip_ids=tuple(sorted(trip_ids)))
+
+
+def email_known(email: str) -> bool:
+    return (
+        Shopper.objects.filter(email__iexact=email).exists()
+        or Order.objects.filter(receipt__shopper_email__iexact=email).exists()
+    )
+
+
+def in_store_days(orders, *, date_from: date | None, date_to: date | None) -> list[Order]:
+    """Keep the orders whose trip ended within the days as the store's own clock saw them."""
+    kept = []
+    for order in orders:
+        day = order.trip.ended_at.astimezone(order.store.zone).date()
+        if (date_from is None or day >= date_from) and (date_to is None or day <= date_to):
+            kept.append(order)
+    return kept
