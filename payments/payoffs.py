@@ -31,6 +31,7 @@ from django.utils import timezone
 from integrations.processor import client as processor_api
 from integrations.processor.client import ProcessorError, ProcessorUnavailable
 from jwo_console.exceptions import ApplicationError, ConflictError
+from jwo_console.money import quantize
 from orders.choices import OrderStatus
 from orders.models import Order
 from orders.services import order_event, order_transition
@@ -121,8 +122,9 @@ def balance_for(*, party: Party, now: datetime | None = None) -> Balance:
         .values("trip_id", "currency")
         .annotate(total=Sum("amount"))
     )
-    owed = {row["trip_id"]: row for row in sums if row["total"] and row["total"] > 0}
-    credit = sum((-row["total"] for row in sums if row["total"] and row["total"] < 0), ZERO)
+    rows = [{**row, "total": quantize(row["total"] or ZERO, row["currency"])} for row in sums]
+    owed = {row["trip_id"]: row for row in rows if row["total"] > 0}
+    credit = sum((-row["total"] for row in rows if row["total"] < 0), ZERO)
     orders = (
         Order.objects.filter(trip__trip_id__in=list(owed))
         .select_related("trip", "store")

@@ -638,6 +638,8 @@ def _finish_failed(
         message,
         extra={"order_id": order.pk, "trip_id": order.trip.trip_id},
     )
+    if status == AttemptStatus.DECLINED and attempt.service == PaymentMode.PAYMENT_SERVICE:
+        payment_receipt_fetch(order_id=order.pk, now=now)
     return attempt
 
 
@@ -689,10 +691,15 @@ def _suspend(*, attempt: PaymentAttempt, exc: AmazonTransientError, now: datetim
 def payment_receipt_fetch(*, order_id: int, now: datetime | None = None) -> PaymentReceipt | None:
     """After the capture: the card data (GetTransactionalData) and the shopper's e-mail
     (GetShopperIdentity) for the receipt, then COMPLETED. Amazon not answering leaves the order
-    PAID and the sweep asks again."""
+    PAID and the sweep asks again.
+
+    After a decline the same data is fetched once (the order stays in ERROR): the e-mail is how
+    a card shopper signs in to the portal to pay, and the card's last four digits how they find
+    the trip by card."""
     now = now or timezone.now()
     order = Order.objects.select_related("trip").get(pk=order_id)
-    if order.status != OrderStatus.PAID or order.checkout_order_id:
+    declined = order.status == OrderStatus.ERROR and not hasattr(order, "receipt")
+    if (order.status != OrderStatus.PAID and not declined) or order.checkout_order_id:
         return getattr(order, "receipt", None)
     client = payments_api.client()
     try:
@@ -703,9 +710,10 @@ def payment_receipt_fetch(*, order_id: int, now: datetime | None = None) -> Paym
                 store_id=order.trip.jwo_store_id, shopper_id=order.trip.amazon_shopper_id
             ).shopper_email
     except AmazonTransientError as exc:
-        Order.objects.filter(pk=order.pk).update(
-            next_retry_at=now + timedelta(seconds=settings.JWO_TRANSIENT_RETRY_SECONDS)
-        )
+        if not declined:  # a declined order keeps its retry schedule; its next try fetches
+            Order.objects.filter(pk=order.pk).update(
+                next_retry_at=now + timedelta(seconds=settings.JWO_TRANSIENT_RETRY_SECONDS)
+            )
         logger.warning("receipt data not fetched: %s", exc, extra={"order_id": order.pk})
         return None
     except AmazonError as exc:
@@ -735,7 +743,9 @@ def payment_receipt_fetch(*, order_id: int, now: datetime | None = None) -> Paym
                 reason="receipt data stored",
                 fields={"completed_at": timezone.now(), "next_retry_at": None},
             )
-        _notify(signals.receipt_stored, order_id=order.pk)
+            _notify(signals.receipt_stored, order_id=order.pk)
+        elif declined:
+            _notify(signals.payment_declined, order_id=order.pk)
     return receipt
 
 

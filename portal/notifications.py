@@ -88,6 +88,23 @@ def receipt_email_send(*, order_id: int) -> bool:
     )
 
 
+def declined_email_send(*, order_id: int) -> bool:
+    """The card was declined: the shopper learns what is owed and where to pay it (the store
+    may not let them in until then). Sent once per order, on its first decline."""
+    order = Order.objects.select_related("trip__shopper", "store", "receipt").get(pk=order_id)
+    return _send(
+        key=f"declined:{order.pk}",
+        to=shopper_address(order),
+        subject=f"Your payment to {order.store.name} did not go through",
+        template="declined",
+        context={
+            "order": order,
+            "ended": order.trip.ended_at.astimezone(order.store.zone),
+            "url": portal_url("portal:balance"),
+        },
+    )
+
+
 REFUND_SUBJECTS = {
     "REQUESTED": "We received your refund request",
     "REFUNDED": "Your refund of {amount} {currency} is on its way",

@@ -18,3 +18,9 @@ def on_payoff_paid(sender, *, payoff_id: int, **kwargs) -> None:
     from .tasks import payoff_email_task
 
     payoff_email_task.delay(payoff_id)
+
+
+def on_payment_declined(sender, *, order_id: int, **kwargs) -> None:
+    from .tasks import declined_email_task
+
+    declined_email_task.delay(order_id)

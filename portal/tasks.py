@@ -49,3 +49,15 @@ def payoff_email_task(payoff_id: int) -> None:
     from .notifications import payoff_email_send
 
     payoff_email_send(payoff_id=payoff_id)
+
+
+@shared_task(
+    name="portal.tasks.declined_email_task",
+    autoretry_for=(OSError,),
+    max_retries=5,
+    retry_backoff=True,
+)
+def declined_email_task(order_id: int) -> None:
+    from .notifications import declined_email_send
+
+    declined_email_send(order_id=order_id)

@@ -30,7 +30,7 @@ import requests
 import simplejson
 from django.db import close_old_connections
 
-from .models import CardProfile, SandboxCatalogItem
+from .models import CardProfile, SandboxCatalogItem, SandboxTrip
 from .trips import known_store, open_trip
 
 
@@ -198,7 +198,9 @@ class GateSimulator:
         profile = card_profile or (CardProfile.DECLINE if self._pick(cfg.decline_rate) else "OK")
         trip_id = str(uuid.uuid4())
         outcome = TripOutcome(shopper_no=shopper_no, trip_id=trip_id, entry=entry)
-        shopper_ref = f"sim-shopper-{shopper_no}"
+        # Amazon's id for the shopper: the same in F&A and in the cart (card entry), so a debt
+        # booked on the cart's shopper is the one F&A asks about at the next entry.
+        shopper_ref = f"amzn-card-{shopper_no}" if entry == "CARD" else f"sim-shopper-{shopper_no}"
         trip = open_trip(
             store=self.store, trip_id=trip_id, profile=profile, entry=entry, shopper_id=shopper_ref
         )
@@ -264,11 +266,18 @@ class GateSimulator:
                 "payloadType": "SCAN_CODE",
                 "scanResult": {"id": visitor.get("id", ""), "type": visitor.get("type", "SHOPPER")},
             }
+        if not cfg.retailer_fa and self._amazon_tracks_debt(trip):
+            # Amazon-managed F&A: Amazon itself keeps out a card whose trips were reported
+            # unpaid (ReportPaymentStatus with settledAmount below totalAmount).
+            outcome.steps.append(
+                Step("amazon-gate", {"shopper": trip.shopper_id}, 403, "outstanding balance", 0.0)
+            )
+            return None
         if cfg.retailer_fa:
             amount = {"value": trip.preauth_amount, "currencyCode": trip.currency}
             body = {
                 "storeId": cfg.store_id,
-                "shopperIdentity": {"id": f"amzn-card-{shopper_no}"},
+                "shopperIdentity": {"id": trip.shopper_id},
                 "authorizedAmount": amount,
                 "shopperInteraction": {
                     "shoppingTripId": trip.trip_id,
@@ -294,6 +303,14 @@ class GateSimulator:
             "location": "ENTRY",
             "payloadType": "FINANCIAL",
         }
+
+    @staticmethod
+    def _amazon_tracks_debt(trip) -> bool:
+        return (
+            SandboxTrip.objects.filter(shopper_id=trip.shopper_id, outstanding_amount__gt=0)
+            .exclude(pk=trip.pk)
+            .exists()
+        )
 
     def _scan_loyalty(self, outcome: TripOutcome, shopper_no: int) -> dict | None:
         code = f"LOYALTY{shopper_no:06d}"
