@@ -14,7 +14,10 @@ NAVIGATION: list[tuple[str, list[tuple[str, str, str]]]] = [
     ),
     (
         "Financial",
-        [("Orders", "payments:orders", "orders.view_order")],
+        [
+            ("Orders", "payments:orders", "orders.view_order"),
+            ("Refunds", "payments:refunds", "payments.view_refund"),
+        ],
     ),
     (
         "Pricing",

@@ -27,7 +27,7 @@ _CATALOG_MODELS = [
     "catalogsyncschedule",
 ]
 
-_PAYMENTS_MODELS = ["paymentattempt", "paymentreceipt", "refund"]
+_PAYMENTS_MODELS = ["paymentattempt", "paymentreceipt", "refund", "payoff", "paymentstatusreport"]
 
 _ORDERS_MODELS = ["order", "orderline", "orderevent", "shoppingtrip", "promotion", "taxrate"]
 

@@ -7,7 +7,7 @@ from orders.models import Order
 
 from . import services
 from .choices import AttemptTrigger
-from .models import PaymentAttempt, PaymentReceipt, Refund
+from .models import PaymentAttempt, PaymentReceipt, PaymentStatusReport, Payoff, Refund
 
 
 @admin.register(PaymentAttempt)
@@ -32,6 +32,20 @@ class PaymentAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class PaymentReceiptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["order", "brand", "tail", "card_statement_transaction_id", "shopper_email"]
     search_fields = ["order__purchase_id", "card_statement_transaction_id", "tail"]
+
+
+@admin.register(Payoff)
+class PayoffAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["public_id", "party", "amount", "currency", "status", "paid_at", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["public_id", "party", "email", "processor_session_id", "processor_payment_id"]
+
+
+@admin.register(PaymentStatusReport)
+class PaymentStatusReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["order", "total_amount", "settled_amount", "status", "attempts", "status_time"]
+    list_filter = ["status"]
+    search_fields = ["order__purchase_id", "reference"]
 
 
 @admin.register(Refund)

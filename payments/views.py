@@ -22,7 +22,7 @@ from orders.filters import OrderFilterSet
 from orders.models import Order
 
 from . import services
-from .choices import AttemptTrigger, RefundReason
+from .choices import AttemptTrigger, RefundReason, RefundStatus
 from .models import Refund
 
 PAGE_SIZE = 50
@@ -132,13 +132,38 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "refundable": services.refundable_amount(order=order),
             "refund_deadline": services.refund_deadline(order=order),
             "reasons": RefundReason.choices,
+            "reports": order.status_reports.all(),
+        },
+    )
+
+
+@permission_required("payments.view_refund", raise_exception=True)
+def refund_list(request: HttpRequest) -> HttpResponse:
+    """Refund requests (Financial → Refunds): shoppers' requests wait here for a decision."""
+    status = request.GET.get("status", RefundStatus.REQUESTED)
+    refunds = Refund.objects.select_related("order__store", "requested_by", "decided_by")
+    if status in RefundStatus.values:
+        refunds = refunds.filter(status=status)
+    page = CappedPaginator(refunds.order_by("created_at", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "payments/refund_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": RefundStatus.choices,
+            "waiting": Refund.objects.filter(status=RefundStatus.REQUESTED).count(),
         },
     )
 
 
 def _back(request: HttpRequest, order: Order) -> HttpResponse:
     target = request.POST.get("next", "")
-    if target.startswith(reverse("payments:orders")):
+    if target.startswith(reverse("payments:orders")) or target.startswith(
+        reverse("payments:refunds")
+    ):
         return redirect(target)
     return redirect("payments:order", pk=order.pk)
 

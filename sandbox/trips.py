@@ -47,7 +47,7 @@ def open_trip(
     shopper_id: str = "",
 ) -> SandboxTrip:
     """The gate's pre-auth: a trip Amazon now knows (idempotent by trip id)."""
-    brand, tail = _card_for(trip_id)
+    brand, tail = _card_for(shopper_id or trip_id)  # one card per shopper, as in life
     trip, _ = SandboxTrip.objects.get_or_create(
         trip_id=trip_id,
         defaults={

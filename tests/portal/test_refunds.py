@@ -41,10 +41,14 @@ def test_a_line_refund_waits_for_staff_who_approve_and_amazon_refunds(client, ma
 
     staff = client.__class__()
     staff.force_login(merchant_admin(username="boss"))
+    queue = staff.get(reverse("payments:refunds")).content.decode()
+    assert order.purchase_id in queue and "dented" in queue and "Water (5.00)" not in queue
     decided = staff.post(
-        reverse("payments:refund-decide", args=[refund.pk]), {"decision": "approve"}
+        reverse("payments:refund-decide", args=[refund.pk]),
+        {"decision": "approve", "next": reverse("payments:refunds")},
     )
-    assert decided.status_code == 302
+    assert decided.status_code == 302 and decided["Location"] == reverse("payments:refunds")
+    assert "No refund request is waiting" in staff.get(reverse("payments:refunds")).content.decode()
     refund.refresh_from_db()
     assert refund.status == "REFUNDED"
     assert SandboxRefund.objects.get().amount == Decimal("5.00")
