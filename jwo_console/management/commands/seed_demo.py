@@ -25,6 +25,11 @@ class Command(BaseCommand):
             note = f"mapped to {mapped.jwo_store_id}" if mapped else "not mapped"
             self.stdout.write(f"  store: {store.name} ({store.time_zone}) — {note}")
         self.stdout.write(f"  shopper app tokens: {', '.join(tokens)} (the last one is flagged)")
+        self.stdout.write(
+            "  Shopper portal: http://127.0.0.1:8000/portal/ — walk a card shopper N through "
+            "Sandbox → Store gates, then sign in as amzn-card-N@shoppers.example (the sign-in "
+            "link prints in this terminal)"
+        )
         self.stdout.write("  Log in at http://127.0.0.1:8000/ as:")
         for username, password in DEMO_PASSWORDS.items():
             role = result.roles[username]
