@@ -147,6 +147,7 @@ class Payoff(BaseModel):
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
     items = models.JSONField(default=list)  # [{"order_id", "trip_id", "purchase_id", "amount"}]
+    orders = models.ManyToManyField(Order, related_name="payoffs", blank=True)
     status = models.CharField(
         max_length=10, choices=PayoffStatus.choices, default=PayoffStatus.CREATED
     )

@@ -172,15 +172,20 @@ def payoff_start(
         if open_payoff.amount == balance.total and open_payoff.processor_url:
             return open_payoff
         _cancel(open_payoff, reason="the balance changed; a new payment was started")
-    busy = Order.objects.filter(
-        pk__in=[t.order.pk for t in balance.trips], payment_attempts__status=AttemptStatus.STARTED
-    )
-    if busy.exists():
-        raise PayoffInProgress(
-            "A payment for one of these trips is being taken right now. Try again in a minute."
-        )
+    order_ids = [t.order.pk for t in balance.trips]
     try:
         with transaction.atomic():
+            # The orders' rows are locked as a payment attempt locks them: an attempt cannot
+            # start on these trips while the payoff is open, nor a payoff beside a running one.
+            list(Order.objects.select_for_update().filter(pk__in=order_ids).order_by("pk"))
+            busy = Order.objects.filter(
+                pk__in=order_ids, payment_attempts__status=AttemptStatus.STARTED
+            )
+            if busy.exists():
+                raise PayoffInProgress(
+                    "A payment for one of these trips is being taken right now. "
+                    "Try again in a minute."
+                )
             payoff = Payoff.objects.create(
                 party=party.key,
                 shopper=party.shopper,
@@ -198,6 +203,7 @@ def payoff_start(
                     for t in balance.trips
                 ],
             )
+            payoff.orders.set(order_ids)
     except IntegrityError as exc:
         raise PayoffInProgress("A payment was just started; finish it or try again.") from exc
     stores = sorted({t.order.store.name for t in balance.trips})

@@ -56,6 +56,7 @@ from .choices import (
     AttemptStatus,
     AttemptStep,
     AttemptTrigger,
+    PayoffStatus,
     RefundReason,
     RefundStatus,
 )
@@ -64,6 +65,7 @@ from .reports import payment_status_report_queue
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
+PAYOFF_OPEN = [PayoffStatus.CREATED, PayoffStatus.OPEN]
 
 
 class PaymentInProgress(ConflictError):
@@ -218,6 +220,18 @@ def _attempt_open(
                 )
                 return unfinished
             if not _due(order=order, trigger=trigger, now=now):
+                return None
+            if order.payoffs.filter(status__in=PAYOFF_OPEN).exists():
+                # The shopper is paying this trip in the portal: charging the card now could
+                # take the money twice. The sweep looks again later.
+                if trigger == AttemptTrigger.MANUAL:
+                    raise PaymentInProgress(
+                        "The shopper is paying this trip in the portal right now; "
+                        "look again in a few minutes."
+                    )
+                later = now + timedelta(seconds=settings.JWO_TRANSIENT_RETRY_SECONDS)
+                order.next_retry_at = later if later < order.retry_by else None
+                order.save(update_fields=["next_retry_at", "updated_at"])
                 return None
             last = order.payment_attempts.order_by("-attempt_no").first()
             attempt_no = 0 if last is None else last.attempt_no + 1

@@ -169,3 +169,25 @@ def test_a_report_amazon_did_not_take_is_resent_until_accepted(client, mapping, 
     assert payment_status_reports_send_task() == 1
     report.refresh_from_db()
     assert report.status == "ACCEPTED" and report.attempts == 2
+
+
+def test_no_retry_charges_a_trip_while_the_shopper_is_paying_it(client, mapping):
+    from orders.models import Order
+    from payments.services import PaymentInProgress, payment_collect
+    from sandbox.models import SandboxTrip
+
+    order = shop(mapping, total="7.00", profile="decline")
+    sign_in(client, "amzn-card-7@shoppers.example")
+    start_payoff(client)
+    # the card has funds again: a retry now would capture beside the payoff
+    SandboxTrip.objects.filter(trip_id=order.trip.trip_id).update(card_profile="OK")
+    Order.objects.filter(pk=order.pk).update(
+        next_retry_at=timezone.now() - timedelta(minutes=1),
+        last_attempt_at=timezone.now() - timedelta(minutes=10),
+    )
+    assert payment_collect(order_id=order.pk, trigger="AUTO") is None
+    with pytest.raises(PaymentInProgress, match="paying this trip in the portal"):
+        payment_collect(order_id=order.pk, trigger="MANUAL")
+    order.refresh_from_db()
+    assert order.status == "ERROR" and order.next_retry_at > timezone.now()
+    assert SandboxTrip.objects.get(trip_id=order.trip.trip_id).captured_amount == 0
