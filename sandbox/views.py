@@ -18,6 +18,7 @@ from .models import (
     SandboxCheckoutOrder,
     SandboxFault,
     SandboxPaymentReport,
+    SandboxPaymentSession,
     SandboxRefund,
     SandboxStore,
     SandboxTrip,
@@ -57,6 +58,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             :SHOWN
         ],
         "uploads": uploads,
+        "sessions": SandboxPaymentSession.objects.all()[:SHOWN],
         "stores": SandboxStore.objects.all(),
         "faults": SandboxFault.objects.exclude(remaining=0),
     }

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from payments.tasks import payment_status_reports_send_task
 from sandbox.models import SandboxFault, SandboxPaymentReport, SandboxPaymentSession
 from shoppers.models import LedgerEntry
 from shoppers.services import card_outstanding_balance, gate_authorize_card
+from tests.factories import merchant_admin
 from tests.portal.conftest import shop, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,6 +96,12 @@ def test_paying_off_clears_the_debt_and_the_gate_admits_again(client, mapping):
     assert "your balance is paid" in text and "store access is restored" in text
     payoff = Payoff.objects.get()
     assert payoff.status == "PAID" and payoff.card_last4 == "4242"
+    # what the processor saw, on the sandbox's page (only the brand and last four kept)
+    staff = Client()
+    staff.force_login(merchant_admin(username="boss"))
+    seen = staff.get(reverse("sandbox:overview")).content.decode()
+    assert payoff.processor_session_id in seen and "VISA …4242" in seen
+    assert "4242424242424242" not in seen
     assert card_outstanding_balance(card_token="amzn-card-7") == 0
     order.refresh_from_db()
     assert order.status == "COMPLETED" and order.next_retry_at is None  # no retry charges it
