@@ -31,7 +31,7 @@ test: $(STAMP) ## run the whole test suite (unit, end-to-end, browser)
 	$(BIN)/pytest
 
 bench: $(STAMP) ## run the benchmarks in bench/ and print their figures
-	@set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+	@set -e; for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 lint: $(STAMP) ## ruff check, ruff format --check, makemigrations --check
 	$(BIN)/ruff check .

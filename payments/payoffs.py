@@ -113,18 +113,41 @@ def _reason(order: Order, now: datetime) -> str:
     return OwedReason.DECLINED
 
 
-def balance_for(*, party: Party, now: datetime | None = None) -> Balance:
-    """The balance and its breakdown by trip (oldest first). Store credit (a negative sum on a
-    trip) is reported apart and not netted against what other trips owe."""
-    now = now or timezone.now()
+@dataclass(frozen=True)
+class BalanceSummary:
+    total: Decimal
+    currency: str
+    trips: int
+
+
+def _owed_by_trip(party: Party) -> tuple[dict[str, dict], Decimal]:
     sums = (
         LedgerEntry.objects.filter(party.ledger_filter())
         .values("trip_id", "currency")
         .annotate(total=Sum("amount"))
+        .order_by()
     )
     rows = [{**row, "total": quantize(row["total"] or ZERO, row["currency"])} for row in sums]
     owed = {row["trip_id"]: row for row in rows if row["total"] > 0}
     credit = sum((-row["total"] for row in rows if row["total"] < 0), ZERO)
+    return owed, credit
+
+
+def balance_summary(*, party: Party) -> BalanceSummary:
+    """What is owed and for how many trips, from the ledger alone (the trips page's banner)."""
+    owed, _ = _owed_by_trip(party)
+    if not owed:
+        return BalanceSummary(ZERO, "USD", 0)
+    currency = next(iter(owed.values()))["currency"]
+    rows = [row for row in owed.values() if row["currency"] == currency]
+    return BalanceSummary(sum((r["total"] for r in rows), ZERO), currency, len(rows))
+
+
+def balance_for(*, party: Party, now: datetime | None = None) -> Balance:
+    """The balance and its breakdown by trip (oldest first). Store credit (a negative sum on a
+    trip) is reported apart and not netted against what other trips owe."""
+    now = now or timezone.now()
+    owed, credit = _owed_by_trip(party)
     orders = (
         Order.objects.filter(trip__trip_id__in=list(owed))
         .select_related("trip", "store")

@@ -26,6 +26,7 @@ from .forms import CardLookupForm, EmailForm, ReceiptFilterForm, RefundForm
 from .pdf import receipt_pdf
 
 PAGE_SIZE = 20
+BALANCE_ROWS = 50  # the balance page lists this many unpaid trips, then says how many more
 
 
 def _ip(request: HttpRequest) -> str | None:
@@ -167,7 +168,7 @@ def receipts(request: HttpRequest) -> HttpResponse:
             orders[:2000], date_from=filters.get("date_from"), date_to=filters.get("date_to")
         )
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
-    balance = payoffs.balance_for(party=selectors.party_for(request.portal))
+    balance = payoffs.balance_summary(party=selectors.party_for(request.portal))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -272,7 +273,17 @@ def refund(request: HttpRequest, purchase_id: str) -> HttpResponse:
 @shopper_required
 def balance(request: HttpRequest) -> HttpResponse:
     owed = payoffs.balance_for(party=selectors.party_for(request.portal))
-    return render(request, "portal/balance.html", {"balance": owed, "portal_nav": "balance"})
+    shown = owed.trips[:BALANCE_ROWS]
+    return render(
+        request,
+        "portal/balance.html",
+        {
+            "balance": owed,
+            "shown": shown,
+            "more": len(owed.trips) - len(shown),
+            "portal_nav": "balance",
+        },
+    )
 
 
 @shopper_required
@@ -327,7 +338,7 @@ def payoff_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     payoff = Payoff.objects.filter(public_id=public_id, party=party).first()
     if payoff is None:
         raise Http404("No such payment.")
-    remaining = payoffs.balance_for(party=selectors.party_for(request.portal))
+    remaining = payoffs.balance_summary(party=selectors.party_for(request.portal))
     return render(
         request,
         "portal/payoff.html",

@@ -199,3 +199,25 @@ def test_no_retry_charges_a_trip_while_the_shopper_is_paying_it(client, mapping)
     order.refresh_from_db()
     assert order.status == "ERROR" and order.next_retry_at > timezone.now()
     assert SandboxTrip.objects.get(trip_id=order.trip.trip_id).captured_amount == 0
+
+
+def test_a_long_balance_lists_fifty_trips_and_says_how_many_more(client, mapping):
+    from shoppers.services import ledger_book
+    from tests.payments.conftest import make_order
+
+    shop(mapping, total="1.00")  # a receipt, so the card's e-mail can sign in
+    for n in range(53):
+        order = make_order(mapping, total="2.00", status="ERROR")
+        ledger_book(
+            reference=f"debt-{n}",
+            kind="DEBT",
+            amount=Decimal("2.00"),
+            currency="USD",
+            card_token="amzn-card-7",
+            trip_id=order.trip.trip_id,
+        )
+    sign_in(client, "amzn-card-7@shoppers.example")
+    page = client.get(reverse("portal:balance")).content.decode()
+    assert "106.00 USD" in page
+    assert page.count("Card declined") == 50
+    assert "and 3 more unpaid trips, all in the total above." in page
