@@ -746,7 +746,7 @@ def payment_receipt_fetch(*, order_id: int, now: datetime | None = None) -> Paym
                 "terminal_id": data.terminal_id or "",
                 "reconciliation_id": data.reconciliation_id or "",
                 "card_statement_transaction_id": data.card_statement_transaction_id or "",
-                "shopper_email": email or "",
+                "shopper_email": (email or "").strip().lower(),  # the portal matches on it
                 "data": {k: v for k, v in data.__dict__.items() if v is not None},
             },
         )

@@ -41,7 +41,7 @@ def test_an_app_shopper_without_an_amazon_address_gets_it_at_the_account_address
 def test_the_list_shows_every_trip_of_the_shopper_and_no_one_elses(client, mapping):
     mine = [shop(mapping, card="amzn-card-7", total=t) for t in ("3.00", "4.00", "5.00")]
     other = shop(mapping, card="amzn-card-8", total="99.00")
-    sign_in(client, "amzn-card-7@shoppers.example")
+    sign_in(client, "Amzn-Card-7@Shoppers.Example")  # addresses match whatever the case
     page = client.get(reverse("portal:receipts")).content.decode()
     for order in mine:
         assert reverse("portal:receipt", args=[order.purchase_id]) in page
