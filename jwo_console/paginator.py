@@ -12,6 +12,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        if isinstance(self.object_list, list):  # already read (a filter that ran in Python)
+            return len(self.object_list)
         return self.object_list[: self.cap + 1].count()
 
     @property

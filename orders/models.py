@@ -33,6 +33,10 @@ class ShoppingTrip(BaseModel):
                 fields=["jwo_store_id", "trip_id"], name="trip_unique_per_store"
             )
         ]
+        indexes = [
+            # A shopper's newest trips first (the portal's trips page).
+            models.Index(fields=["shopper", "-ended_at"], name="trip_shopper_recent_idx")
+        ]
 
     def __str__(self) -> str:
         return self.trip_id

@@ -745,7 +745,10 @@ def payment_receipt_fetch(*, order_id: int, now: datetime | None = None) -> Paym
                 "application_id": data.application_id or "",
                 "terminal_id": data.terminal_id or "",
                 "reconciliation_id": data.reconciliation_id or "",
-                "card_statement_transaction_id": data.card_statement_transaction_id or "",
+                # upper-case: shoppers type it from a statement, the portal matches it exactly
+                "card_statement_transaction_id": (data.card_statement_transaction_id or "")
+                .strip()
+                .upper(),
                 "shopper_email": (email or "").strip().lower(),  # the portal matches on it
                 "data": {k: v for k, v in data.__dict__.items() if v is not None},
             },

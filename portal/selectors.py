@@ -12,34 +12,38 @@ from shoppers.models import Shopper
 
 from .access import PortalAccess
 
+CARD_TRIPS_PER_ADDRESS = 5_000  # card trips e-mailed to one address, newest first
 
-def _scope_ids(access: PortalAccess):
-    """The ids of the orders the shopper may see, as one UNION subquery: their app account's
-    trips, the card trips Amazon e-mailed to them (receipt e-mails are stored lower-case and
-    indexed), and the trips found by card. One ``id IN (...)`` keeps every branch on an index."""
-    parts = []
+
+def _scope_q(access: PortalAccess) -> Q:
+    """Which orders the shopper may see: their app account's trips, the card trips Amazon
+    e-mailed to their address (receipt e-mails are stored lower-case, on an index), and the trips
+    found by card. One source is filtered directly, so an app shopper's newest trips come
+    straight off the (shopper, ended_at) index; several are combined in one UNION of ids, each
+    branch on its own index (an OR across the join would scan every order)."""
+    shopper_ids: list[int] = []
+    extra_ids = list(access.order_ids)
     if access.email:
         email = access.email.lower()
         shopper_ids = list(Shopper.objects.filter(email__iexact=email).values_list("pk", flat=True))
-        if shopper_ids:
-            parts.append(
-                Order.objects.filter(trip__shopper_id__in=shopper_ids).order_by().values("pk")
-            )
-        parts.append(
-            PaymentReceipt.objects.filter(shopper_email=email).order_by().values("order_id")
+        extra_ids += list(
+            PaymentReceipt.objects.filter(shopper_email=email, order__trip__shopper__isnull=True)
+            .order_by("-order_id")
+            .values_list("order_id", flat=True)[:CARD_TRIPS_PER_ADDRESS]
         )
-    if access.order_ids:
-        parts.append(Order.objects.filter(pk__in=access.order_ids).order_by().values("pk"))
-    if not parts:
-        return []
-    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    if shopper_ids and extra_ids:
+        app = Order.objects.filter(trip__shopper_id__in=shopper_ids).order_by().values("pk")
+        rest = Order.objects.filter(pk__in=extra_ids).order_by().values("pk")
+        return Q(pk__in=app.union(rest))
+    if shopper_ids:
+        return Q(trip__shopper_id__in=shopper_ids)
+    return Q(pk__in=extra_ids)
 
 
 def orders_for(access: PortalAccess) -> QuerySet[Order]:
-    """The shopper's orders: by e-mail (their app account's trips, and card trips whose receipt
-    Amazon sent with that address) and the trips found by card. Nothing else, ever."""
+    """The shopper's orders, newest trip first. Nothing else, ever."""
     return (
-        Order.objects.filter(pk__in=_scope_ids(access))
+        Order.objects.filter(_scope_q(access))
         .exclude(status="PENDING")
         .select_related("trip", "store", "receipt")
         .order_by("-trip__ended_at", "-pk")
@@ -73,10 +77,8 @@ def search_orders(
     if card and "-" in card:
         brand, tail = card.rsplit("-", 1)
         orders = orders.filter(receipt__brand=brand, receipt__tail=tail)
-    if q := q.strip():
-        orders = orders.filter(
-            Q(purchase_id__iexact=q) | Q(receipt__card_statement_transaction_id__iexact=q)
-        )
+    if q := q.strip().upper():  # order numbers and statement ids are stored upper-case
+        orders = orders.filter(Q(purchase_id=q) | Q(receipt__card_statement_transaction_id=q))
     return orders
 
 
@@ -84,11 +86,9 @@ def cards_for(access: PortalAccess) -> list[tuple[str, str]]:
     """The cards on the shopper's receipts, for the filter: (value, label)."""
     pairs = (
         orders_for(access)
-        .exclude(receipt__tail="")
         .filter(receipt__isnull=False)
-        .values_list("receipt__brand", "receipt__tail")
-        .order_by()
-        .distinct()
+        .exclude(receipt__tail="")
+        .values_list("receipt__brand", "receipt__tail")[:500]  # the cards of the newest trips
     )
     return sorted({(f"{b}-{t}", f"{b.title()} ending {t}") for b, t in pairs})
 

@@ -101,9 +101,8 @@ def card_lookup(*, lookup: CardLookup, ip: str | None) -> Order | None:
         raise TooManyRequests("Too many lookups from here. Try again in an hour.")
     orders = Order.objects.select_related("trip", "store", "receipt").exclude(status="PENDING")
     if lookup.statement_id:
-        matches = list(
-            orders.filter(receipt__card_statement_transaction_id__iexact=lookup.statement_id)[:2]
-        )
+        statement_id = lookup.statement_id.strip().upper()  # stored upper-case, indexed
+        matches = list(orders.filter(receipt__card_statement_transaction_id=statement_id)[:2])
     elif lookup.last4 and lookup.day and lookup.amount is not None:
         window = (
             timezone.make_aware(

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jwo_console.exceptions import ApplicationError
+from jwo_console.paginator import CappedPaginator
 from payments import payoffs
 from payments import services as payments
 from payments.choices import PayoffStatus, RefundStatus
@@ -167,7 +167,7 @@ def receipts(request: HttpRequest) -> HttpResponse:
         orders = selectors.in_store_days(
             orders[:2000], date_from=filters.get("date_from"), date_to=filters.get("date_to")
         )
-    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     balance = payoffs.balance_summary(party=selectors.party_for(request.portal))
     query = request.GET.copy()
     query.pop("page", None)
