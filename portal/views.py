@@ -26,6 +26,12 @@ from .forms import CardLookupForm, EmailForm, ReceiptFilterForm, RefundForm
 from .pdf import receipt_pdf
 
 PAGE_SIZE = 20
+
+
+class TripsPaginator(CappedPaginator):
+    cap = 1_000  # 50 pages; past them a shopper searches by date or id
+
+
 BALANCE_ROWS = 50  # the balance page lists this many unpaid trips, then says how many more
 
 
@@ -167,7 +173,7 @@ def receipts(request: HttpRequest) -> HttpResponse:
         orders = selectors.in_store_days(
             orders[:2000], date_from=filters.get("date_from"), date_to=filters.get("date_to")
         )
-    page = CappedPaginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = TripsPaginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     balance = payoffs.balance_summary(party=selectors.party_for(request.portal))
     query = request.GET.copy()
     query.pop("page", None)

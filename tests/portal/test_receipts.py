@@ -131,3 +131,17 @@ def test_an_old_trip_past_the_refund_window_offers_no_refund(client, mapping, se
     )
     assert refused.status_code == 400
     assert "refund window" in refused.content.decode()
+
+
+def test_trips_come_twenty_a_page_newest_first(client, mapping):
+    from tests.payments.conftest import make_order
+
+    ana = Shopper.objects.create(email="ana@example.com")
+    made = [make_order(mapping, shopper=ana, age=timedelta(hours=n)) for n in range(25)]
+    sign_in(client, "ana@example.com")
+    first = client.get(reverse("portal:receipts")).content.decode()
+    assert "Page 1 of 2" in first
+    assert first.count("/portal/receipts/JWO") == 20
+    assert first.index(made[0].purchase_id) < first.index(made[1].purchase_id)  # newest first
+    second = client.get(reverse("portal:receipts"), {"page": 2}).content.decode()
+    assert second.count("/portal/receipts/JWO") == 5 and made[24].purchase_id in second
