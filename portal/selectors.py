@@ -84,11 +84,13 @@ def search_orders(
 
 def cards_for(access: PortalAccess) -> list[tuple[str, str]]:
     """The cards on the shopper's receipts, for the filter: (value, label)."""
+    newest = list(orders_for(access).values_list("pk", flat=True)[:500])  # the newest trips
     pairs = (
-        orders_for(access)
-        .filter(receipt__isnull=False)
-        .exclude(receipt__tail="")
-        .values_list("receipt__brand", "receipt__tail")[:500]  # the cards of the newest trips
+        PaymentReceipt.objects.filter(order_id__in=newest)
+        .exclude(tail="")
+        .values_list("brand", "tail")
+        .order_by()
+        .distinct()
     )
     return sorted({(f"{b}-{t}", f"{b.title()} ending {t}") for b, t in pairs})
 
