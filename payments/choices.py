@@ -67,6 +67,10 @@ class PayoffStatus(models.TextChoices):
     CANCELLED = "CANCELLED", "Cancelled"
 
 
+# A payoff not yet paid or cancelled: at most one per party, and its orders are not retried.
+PAYOFF_UNFINISHED = [PayoffStatus.CREATED, PayoffStatus.OPEN]
+
+
 class ReportStatus(models.TextChoices):
     PENDING = "PENDING", "Waiting to be accepted"
     ACCEPTED = "ACCEPTED", "Accepted by Amazon"

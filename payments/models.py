@@ -9,6 +9,7 @@ from orders.models import Order
 from shoppers.models import Shopper
 
 from .choices import (
+    PAYOFF_UNFINISHED,
     AttemptStatus,
     AttemptStep,
     AttemptTrigger,
@@ -164,7 +165,7 @@ class Payoff(BaseModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["party"],
-                condition=Q(status__in=["CREATED", "OPEN"]),
+                condition=Q(status__in=PAYOFF_UNFINISHED),
                 name="payoff_one_open_per_party",
             )
         ]

@@ -22,7 +22,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
@@ -40,13 +39,13 @@ from shoppers.models import LedgerEntry, Shopper
 from shoppers.services import ledger_book, trip_outstanding
 
 from . import signals
-from .choices import AttemptStatus, OwedReason, PayoffStatus
+from .choices import PAYOFF_UNFINISHED, AttemptStatus, OwedReason, PayoffStatus
 from .models import Payoff
 from .reports import payment_status_report_queue
+from .services import ledger_party
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
-OPEN_STATUSES = [PayoffStatus.CREATED, PayoffStatus.OPEN]
 
 
 class NothingOwed(ApplicationError):
@@ -164,13 +163,6 @@ def balance_for(*, party: Party, now: datetime | None = None) -> Balance:
     )
 
 
-def _ledger_party(order: Order) -> dict[str, Any]:
-    trip = order.trip
-    if trip.shopper_id:
-        return {"shopper": trip.shopper, "card_token": ""}
-    return {"shopper": None, "card_token": trip.amazon_shopper_id or trip.payment_source_id}
-
-
 def payoff_start(
     *,
     party: Party,
@@ -183,7 +175,7 @@ def payoff_start(
     payoff of the same party is reused when it is for the same amount, confirmed if the shopper
     already paid it, and otherwise closed at the processor first."""
     now = now or timezone.now()
-    open_payoff = Payoff.objects.filter(party=party.key, status__in=OPEN_STATUSES).first()
+    open_payoff = Payoff.objects.filter(party=party.key, status__in=PAYOFF_UNFINISHED).first()
     if open_payoff is not None:
         open_payoff = _settle_open(open_payoff)
         if open_payoff.status == PayoffStatus.PAID:
@@ -273,7 +265,7 @@ def _cancel(payoff: Payoff, *, reason: str) -> None:
         if session.status == "PAID":  # paid a moment ago: book it instead of cancelling
             payoff_confirm(payoff_id=payoff.pk)
             return
-    Payoff.objects.filter(pk=payoff.pk, status__in=OPEN_STATUSES).update(
+    Payoff.objects.filter(pk=payoff.pk, status__in=PAYOFF_UNFINISHED).update(
         status=PayoffStatus.CANCELLED, error=reason[:300], updated_at=timezone.now()
     )
 
@@ -347,9 +339,8 @@ def _book_item(*, payoff: Payoff, item: dict, now: datetime) -> None:
         kind=LedgerKind.PAYOFF,
         amount=-amount,
         currency=payoff.currency,
-        trip_id=order.trip.trip_id,
         note=f"Order {order.purchase_id}: paid off in the portal",
-        **_ledger_party(order),
+        **ledger_party(order),
     )
     order_event(
         order=order,

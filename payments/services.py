@@ -52,11 +52,11 @@ from stores.models import JwoStoreMapping
 from . import signals
 from .choices import (
     AUTHORIZED_FROM_RETRY,
+    PAYOFF_UNFINISHED,
     RETRY_PERCENT,
     AttemptStatus,
     AttemptStep,
     AttemptTrigger,
-    PayoffStatus,
     RefundReason,
     RefundStatus,
 )
@@ -65,7 +65,6 @@ from .reports import payment_status_report_queue
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
-PAYOFF_OPEN = [PayoffStatus.CREATED, PayoffStatus.OPEN]
 
 
 class PaymentInProgress(ConflictError):
@@ -221,7 +220,7 @@ def _attempt_open(
                 return unfinished
             if not _due(order=order, trigger=trigger, now=now):
                 return None
-            if order.payoffs.filter(status__in=PAYOFF_OPEN).exists():
+            if order.payoffs.filter(status__in=PAYOFF_UNFINISHED).exists():
                 # The shopper is paying this trip in the portal: charging the card now could
                 # take the money twice. The sweep looks again later.
                 if trigger == AttemptTrigger.MANUAL:
@@ -521,7 +520,7 @@ def _debt_reference(order: Order) -> str:
     return f"order:{order.pk}:debt"
 
 
-def _ledger_party(order: Order) -> dict[str, Any]:
+def ledger_party(order: Order) -> dict[str, Any]:
     """Who owes: the app shopper, or for a card entry Amazon's id of the card's shopper (the id
     F&A asks about at the gate)."""
     trip = order.trip
@@ -539,7 +538,7 @@ def _book_debt(order: Order) -> None:
         amount=order.total,
         currency=order.currency,
         note=f"Order {order.purchase_id}: payment declined",
-        **_ledger_party(order),
+        **ledger_party(order),
     )
 
 
@@ -566,7 +565,7 @@ def _finish_paid(*, attempt: PaymentAttempt, captured: Decimal, now: datetime) -
                     amount=-captured,
                     currency=order.currency,
                     note=f"Order {order.purchase_id}: captured on attempt {attempt.attempt_no}",
-                    **_ledger_party(order),
+                    **ledger_party(order),
                 )
         empty = order.total <= 0
         fields: dict[str, Any] = {
