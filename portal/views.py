@@ -202,16 +202,23 @@ def _savings(lines) -> list[tuple[str, str]]:
 
 
 def _receipt_context(order) -> dict:
+    """What the receipt shows (the page, the refund form and the PDF)."""
     lines = list(order.lines.all())
     return {
         "portal_nav": "receipts",
-        "savings": _savings(lines),
-        "can_refund": payments.refunds_possible(order=order),
         "order": order,
         "lines": lines,
+        "savings": _savings(lines),
         "receipt": getattr(order, "receipt", None),
         "ended": order.trip.ended_at.astimezone(order.store.zone),
+    }
+
+
+def _refund_context(order) -> dict:
+    """What the page and the refund form add: the refunds so far, what is left, until when."""
+    return {
         "refunds": list(order.refunds.all()),
+        "can_refund": payments.refunds_possible(order=order),
         "refundable": max(payments.refundable_amount(order=order), 0),
         "refund_deadline": payments.refund_deadline(order=order).astimezone(order.store.zone),
     }
@@ -220,7 +227,8 @@ def _receipt_context(order) -> dict:
 @shopper_required
 def receipt(request: HttpRequest, purchase_id: str) -> HttpResponse:
     order = _order_or_404(request, purchase_id)
-    return render(request, "portal/receipt.html", _receipt_context(order))
+    context = {**_receipt_context(order), **_refund_context(order)}
+    return render(request, "portal/receipt.html", context)
 
 
 @shopper_required
@@ -269,7 +277,7 @@ def refund(request: HttpRequest, purchase_id: str) -> HttpResponse:
                     "We will e-mail you when it is decided.",
                 )
             return redirect("portal:receipt", purchase_id=order.purchase_id)
-    context = {**_receipt_context(order), "form": form}
+    context = {**_receipt_context(order), **_refund_context(order), "form": form}
     return render(request, "portal/refund.html", context, status=400 if form.errors else 200)
 
 
