@@ -2,7 +2,8 @@
 
 1. store the request (SandboxCall) before anything else;
 2. check the SigV4 signature against the sandbox's key pair → 403 ``{"message": ...}``;
-3. inject a configured fault (latency, 429 with Retry-After, 500, 503, a hang);
+3. inject a configured fault (latency, 429 with Retry-After, 500, 503, a hang before the call is
+   carried out, a hang after it was carried out (the answer is lost), an empty answer to a read);
 4. hold the catalog API to 10 requests per second → 429 ``{"errorMsg": "Too Many Requests"}``;
 5. parse JSON (numbers as Decimal), run the handler, answer in Amazon's shapes:
    ``{"errorMsg": ...}`` on a 400 (plus ``message``, a detail a real Amazon does not give).
@@ -136,6 +137,8 @@ def amazon_api(service: str, operation: str) -> Callable[[Handler], Callable]:
                     return finish(
                         int(fault.kind), {"errorMsg": "InternalServerError"}, fault=fault.kind
                     )
+                if fault.kind == FaultKind.READ_BLIND:
+                    return finish(200, {}, fault=fault.kind)
 
             if service == "catalog" and _catalog_over_limit(call):
                 return finish(429, {"errorMsg": "Too Many Requests"}, {"Retry-After": "1"})
@@ -151,6 +154,10 @@ def amazon_api(service: str, operation: str) -> Callable[[Handler], Callable]:
                 if exc.detail:
                     body["message"] = exc.detail
                 return finish(exc.status, body)
+            if fault is not None and fault.kind == FaultKind.ANSWER_LOST:
+                # The work is committed; the caller never hears of it.
+                time.sleep(fault.latency_ms / 1000)
+                return finish(504, {"message": "Endpoint request timed out"}, fault=fault.kind)
             return finish(status, payload)
 
         return view

@@ -175,7 +175,9 @@ class FaultKind(models.TextChoices):
     THROTTLE = "429", "429 with Retry-After"
     ERROR_500 = "500", "500 Internal Server Error"
     ERROR_503 = "503", "503 Service Unavailable"
-    TIMEOUT = "TIMEOUT", "No answer (hangs)"
+    TIMEOUT = "TIMEOUT", "No answer (hangs; the call never arrives)"
+    ANSWER_LOST = "LOST", "Done, answer lost (the call is carried out, then hangs)"
+    READ_BLIND = "BLIND", "Read knows nothing (200 with an empty body)"
 
 
 class SandboxFault(models.Model):

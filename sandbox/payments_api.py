@@ -143,8 +143,12 @@ def refund(data: dict):
 
 @amazon_api("payments", "GetTransactionalData")
 def transactional_data(data: dict):
+    """The card's record for the trip. The settlement references (``reconciliationId``,
+    ``cardStatementTransactionId``) exist only once something was captured: an authorization
+    alone has no statement line. The console reads them to learn whether a capture whose answer
+    it lost was carried out."""
     trip = _trip(_ids(data), for_update=False)
-    return 200, {
+    record = {
         "brand": trip.card_brand,
         "posEntryMode": "EMV_9F39_07",
         "currency": trip.currency,
@@ -156,10 +160,13 @@ def transactional_data(data: dict):
         "expirationDate": {"expirationYear": "2029", "expirationMonth": "12"},
         "cardholderVerificationMethodResult": "420300",
         "terminalId": "JWO00001",
-        "reconciliationId": f"REC{trip.pk:09d}",
-        "cardStatementTransactionId": "TXN"
-        + hashlib.sha256(trip.trip_id.encode()).hexdigest()[:9].upper(),
     }
+    if trip.captured_amount > 0:
+        record["reconciliationId"] = f"REC{trip.pk:09d}"
+        record["cardStatementTransactionId"] = (
+            "TXN" + hashlib.sha256(trip.trip_id.encode()).hexdigest()[:9].upper()
+        )
+    return 200, record
 
 
 @amazon_api("payments", "GetShopperIdentity")
