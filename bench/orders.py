@@ -35,8 +35,8 @@ SECRET = "bench-orders-secret"
 
 def grid_and_sweep(count: int, db_url: str) -> None:
     from django.test import Client
-
     from payments.selectors import orders_due_for_retry
+
     from payments.services import payment_retry_due_claim
     from tests.factories import staff_user
 
