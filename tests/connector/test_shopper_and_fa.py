@@ -67,7 +67,7 @@ def test_a_card_that_owes_money_or_that_amazon_flags_is_denied(client, mapping):
     reasons = dict(GateDecision.objects.values_list("reason", "detail"))
     assert reasons == {
         "OUTSTANDING_DEBT": "card owes 9.99",
-        "FLAGGED": "Amazon reports CustomerFraud",
+        "RISK_DENIED": "Amazon reports CustomerFraud; the store denies it",
     }
 
 
