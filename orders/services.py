@@ -134,7 +134,7 @@ def order_create_from_purchase(
             )
             order.purchase_id = f"JWO{order.pk:010d}"
             order.save(update_fields=["purchase_id"])
-            order_event(order=order, type="created", items=len(raw["cartItems"]), entry=entry)
+            order_event(order=order, type="created", cart_lines=len(raw["cartItems"]), entry=entry)
             if trip.trip_policy != "CHARGE":
                 order_event(
                     order=order,
