@@ -11,10 +11,12 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from .models import ConnectorRequest, RequestStatus
+from .models import ConnectorRequest, RequestStatus, ScanResolution
+from .parsing import storable_text
 
 _SECRET_HEADERS = {"x-jwo-connector-secret", "authorization", "cookie", "x-api-key"}
 ORIGINAL_WAIT_SECONDS = 3.0
+BODY_CHARS = 1_100_000  # above the size cap: an accepted body is kept whole
 STALE_AFTER_SECONDS = 30  # a request unanswered this long lost its process
 
 
@@ -48,13 +50,21 @@ def connector_request_refused(
     answer: Any,
     started: float,
     replay_of: ConnectorRequest | None = None,
+    size: int | None = None,
+    method: str = "POST",
+    store_id: str = "",
+    request_id: str = "",
 ) -> ConnectorRequest:
-    """A request refused before processing (wrong secret, invalid shape): stored with its answer
-    in one write."""
+    """A request refused before processing (wrong secret, invalid shape, too large, wrong
+    method or content type, over the rate): stored with its answer in one write."""
     return ConnectorRequest.objects.create(
         endpoint=endpoint,
         headers=_clean_headers(headers),
-        body=body.decode("utf-8", errors="replace")[:1_000_000],
+        body=storable_text(body, BODY_CHARS),
+        body_size=len(body) if size is None else size,
+        method=method[:10],
+        store_id=store_id,
+        request_id=request_id,
         replay_of=replay_of,
         status=status,
         response_status=http_status,
@@ -94,7 +104,7 @@ def connector_request_store(
     endpoint: str,
     headers: dict,
     body: bytes,
-    dedupe_key: str,
+    dedupe_key: str | None,
     digest: str,
     store_id: str,
     request_id: str,
@@ -106,7 +116,8 @@ def connector_request_store(
     fields = {
         "endpoint": endpoint,
         "headers": _clean_headers(headers),
-        "body": body.decode("utf-8", errors="replace")[:1_000_000],
+        "body": storable_text(body, BODY_CHARS),
+        "body_size": len(body),
         "payload_hash": digest,
         "store_id": store_id,
         "request_id": request_id,
@@ -153,3 +164,24 @@ def connector_request_answer(
         answered_at=timezone.now(),
         duration_ms=int((time.monotonic() - started) * 1000),
     )
+
+
+def scan_resolution_record(
+    *, jwo_store_id: str, result_id: str, result_type: str, provider: str, promotion_ids: list
+) -> ScanResolution:
+    """Keep what ResolveScan accepted, for GetScanDetails (the latest answer wins)."""
+    found, _ = ScanResolution.objects.update_or_create(
+        jwo_store_id=jwo_store_id,
+        result_type=result_type,
+        result_id=result_id,
+        defaults={"provider": provider[:255], "promotion_ids": promotion_ids},
+    )
+    return found
+
+
+def scan_resolution_find(
+    *, jwo_store_id: str, result_id: str, result_type: str
+) -> ScanResolution | None:
+    return ScanResolution.objects.filter(
+        jwo_store_id=jwo_store_id, result_type=result_type, result_id=result_id
+    ).first()

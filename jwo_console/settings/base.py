@@ -174,6 +174,31 @@ JWO_SANDBOX = env.bool("JWO_SANDBOX", default=False)
 # Accept the current and the previous secret so the gateway's secret can be rotated.
 JWO_CONNECTOR_SECRET = env("JWO_CONNECTOR_SECRET", default="")
 JWO_CONNECTOR_SECRET_PREVIOUS = env("JWO_CONNECTOR_SECRET_PREVIOUS", default="")
+# What the connector refuses (README, "The connector"): bodies over this size (413, a preview is
+# kept), nesting deeper than this (400), and more than this many requests per store (429).
+JWO_CONNECTOR_MAX_BODY_BYTES = env.int("JWO_CONNECTOR_MAX_BODY_BYTES", default=1_048_576)
+JWO_CONNECTOR_MAX_DEPTH = env.int("JWO_CONNECTOR_MAX_DEPTH", default=16)
+JWO_CONNECTOR_RATE_PER_STORE = env("JWO_CONNECTOR_RATE_PER_STORE", default="3000/second")
+# A cart line's quantity is at most this (and has at most 3 decimal places).
+JWO_CART_MAX_QUANTITY = env.int("JWO_CART_MAX_QUANTITY", default=999)
+# Further values an enum of Amazon's accepts without a release (connector/enums.py):
+# JWO_ENUM_LOCATION=EXIT,KIOSK adds two locations. One variable per enum.
+JWO_CONNECTOR_ENUM_EXTRA = {
+    name: env.list(f"JWO_ENUM_{name}", default=[])
+    for name in (
+        "LOCATION",
+        "KEY_CHANNEL",
+        "SCAN_RESULT_TYPE",
+        "EXTERNAL_ID_TYPE",
+        "CART_ITEM_TYPE",
+        "PAYLOAD_TYPE",
+        "SHOPPER_KEY_TYPE",
+        "GATE_EVENT_TYPE",
+        "INTERACTION_TYPE",
+        "AUTHORIZATION_CONDITION",
+        "SHOPPER_RISK",
+    )
+}
 
 # Outbound calls to Amazon (integrations/amazon/config.py explains the order of resolution).
 JWO_ENVIRONMENT = env("JWO_ENVIRONMENT", default="test")  # Amazon's "test" or "production" hosts
