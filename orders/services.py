@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -107,7 +107,10 @@ def order_create_from_purchase(
         auth_event_ids=[str(e["id"])[:255] for e in events if e.get("payloadType") == "FINANCIAL"]
     )
     try:
-        with transaction.atomic():
+        # No savepoint inside the connector's transaction (two round trips saved): its dedupe
+        # lets one request per trip get here; a concurrent twin fails its request, and the retry
+        # finds this order through the dedupe.
+        with transaction.atomic(savepoint=False):
             trip = ShoppingTrip.objects.create(
                 store=mapping.store,
                 jwo_store_id=mapping.jwo_store_id,
@@ -151,6 +154,8 @@ def order_create_from_purchase(
 
             transaction.on_commit(enqueue)
     except IntegrityError:
+        if connection.in_atomic_block:
+            raise
         existing = Order.objects.get(
             trip__jwo_store_id=mapping.jwo_store_id, trip__trip_id=data["idempotentShoppingTripId"]
         )
