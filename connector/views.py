@@ -115,7 +115,8 @@ def connector_endpoint(
     calls_out: bool = False,
 ) -> Callable[[Handler], Callable]:
     """``calls_out``: the handler calls a remote service, so it runs outside any transaction and
-    its answer is stored in a write of its own."""
+    its answer is stored in a write of its own. Otherwise the handler's writes and the answer
+    commit together: one commit (one WAL flush) after the stored request's own."""
 
     def decorator(handler: Handler) -> Callable:
         @csrf_exempt

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -133,7 +133,10 @@ def order_create_from_purchase(
         auth_event_ids=[str(e["id"])[:255] for e in events if e.get("payloadType") == "FINANCIAL"]
     )
     try:
-        with transaction.atomic():
+        # No savepoint inside the connector's transaction (two round trips saved): its dedupe
+        # lets one request per trip get here; a concurrent twin fails its request, and the retry
+        # finds this order through the dedupe.
+        with transaction.atomic(savepoint=False):
             trip = ShoppingTrip.objects.create(
                 store=mapping.store,
                 jwo_store_id=mapping.jwo_store_id,
@@ -173,6 +176,8 @@ def order_create_from_purchase(
                 )
             send_on_commit(ADVANCE_TASK, order.pk, None, order_id=order.pk)
     except IntegrityError:
+        if connection.in_atomic_block:
+            raise
         existing = Order.objects.get(
             trip__jwo_store_id=mapping.jwo_store_id, trip__trip_id=data["idempotentShoppingTripId"]
         )

@@ -275,19 +275,19 @@ def gate_verify_identity_key(
     rarely gets here): a repeat returns the decision already made."""
     outcome = _decide(identity_key=identity_key, event_time=event_time, mapping=mapping)
     try:
-        # No savepoint inside the connector's transaction (two round trips saved on the gate's
-        # hot path): its dedupe already lets one request per gate event get here.
-        with transaction.atomic(savepoint=False):
-            decision = GateDecision.objects.create(
-                jwo_store_id=mapping.jwo_store_id,
-                auth_event_id=auth_event_id,
-                entry=EntryMethod.APP,
-                shopper=outcome.shopper,
-                admitted=outcome.admitted,
-                reason=outcome.reason,
-                detail=outcome.detail[:300],
-                event_time=event_time,
-            )
+        # One INSERT, no transaction or savepoint of its own (round trips saved on the gate's
+        # hot path): the unique auth_event_id is the idempotency, and the connector's dedupe
+        # already lets one request per gate event get here.
+        decision = GateDecision.objects.create(
+            jwo_store_id=mapping.jwo_store_id,
+            auth_event_id=auth_event_id,
+            entry=EntryMethod.APP,
+            shopper=outcome.shopper,
+            admitted=outcome.admitted,
+            reason=outcome.reason,
+            detail=outcome.detail[:300],
+            event_time=event_time,
+        )
     except IntegrityError:
         if connection.in_atomic_block:
             raise  # the enclosing request fails; its retry finds this decision via the dedupe

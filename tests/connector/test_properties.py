@@ -186,3 +186,75 @@ def test_epoch_timestamps_never_raise(timestamp):
     serializer = IdentityKeysInput(data=data, context={})
     assert serializer.is_valid() is False  # the store is not mapped, whatever the time
     assert "storeId" in serializer.errors
+
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 2000),
+    st.sampled_from(["1", "1.0", "0.255", "1e3", "", " ", "SKU", "SCANCODE", "UPC", "x" * 300]),
+    st.text(max_size=12),
+)
+cart_items = st.lists(
+    st.one_of(
+        scalars,
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "id": scalars,
+                "type": st.one_of(scalars, st.sampled_from(["SKU", "SCANCODE"])),
+                "quantity": st.one_of(
+                    scalars,
+                    st.fixed_dictionaries(
+                        {}, optional={"value": scalars, "unit": scalars, "other": scalars}
+                    ),
+                ),
+                "externalIdentifiers": st.one_of(
+                    scalars,
+                    st.lists(
+                        st.one_of(
+                            scalars,
+                            st.fixed_dictionaries(
+                                {},
+                                optional={
+                                    "id": scalars,
+                                    "type": st.one_of(scalars, st.sampled_from(["UPC", "EAN"])),
+                                },
+                            ),
+                        ),
+                        max_size=3,
+                    ),
+                ),
+                "lineItemId": st.one_of(scalars, st.integers(0, 3).map(lambda n: f"L{n}")),
+            },
+        ),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(cart_items)
+def test_the_fast_cart_check_agrees_with_the_drf_shape(items):
+    """cartItems is checked in plain Python for speed (CartItemsField): its verdict and the
+    fields it names are those of the DRF serializer it replaces (CartItemInput)."""
+    from rest_framework import serializers as drf
+
+    from connector.serializers import CartItemInput, CartItemsField, flatten_errors
+
+    class Fast(drf.Serializer):
+        cartItems = CartItemsField()
+
+    class Slow(drf.Serializer):
+        cartItems = CartItemInput(many=True, allow_empty=True)
+
+    fast, slow = Fast(data={"cartItems": items}), Slow(data={"cartItems": items})
+    fast_ok, slow_ok = fast.is_valid(), slow.is_valid()
+    lines = [i.get("lineItemId") for i in items if isinstance(i, dict) and "lineItemId" in i]
+    duplicate = len(lines) != len(set(map(str, lines)))
+    if duplicate and slow_ok:
+        assert not fast_ok  # the duplicate check is the fast one's own
+        return
+    assert fast_ok == slow_ok, (fast.errors, slow.errors)
+    if not fast_ok and not duplicate:
+        assert flatten_errors(fast.errors) == flatten_errors(slow.errors)
