@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from jwo_console.csvsafe import SafeWriter, csv_cell_restore
 from jwo_console.exceptions import ApplicationError
 from stores.models import Merchant, Store
 
@@ -157,7 +158,8 @@ def parse_extra_barcodes(raw: str) -> list[dict[str, str]]:
 def _parse_row(
     number: int, raw: dict[str, str], stores: dict[str, int], report: _Report
 ) -> _Row | None:
-    get = lambda key: (raw.get(key) or "").strip()  # noqa: E731
+    # csv_cell_restore: an export's neutralised "'=…" cell reads back as it was
+    get = lambda key: csv_cell_restore((raw.get(key) or "").strip())  # noqa: E731
     problems = [f"{c} is required" for c in sorted(REQUIRED_COLUMNS) if not get(c)]
     sku = get("sku")
     if len(sku) > 255:
@@ -323,7 +325,7 @@ def catalog_import_run(*, job: CatalogImport) -> CatalogImport:
 def catalog_export_rows(*, merchant: Merchant) -> Iterator[str]:
     """The catalog as CSV text, a chunk at a time (the import's own columns: a round trip)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(CSV_COLUMNS)
     rows = (
         StoreItem.objects.filter(item__merchant=merchant)

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from jwo_console.csvsafe import CSV_CONTENT_TYPE
 from jwo_console.exceptions import ApplicationError
 from stores.models import JwoStoreMapping, Store
 
@@ -108,7 +109,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     merchant = selectors.current_merchant(request.user)
     rows = services.catalog_export_rows(merchant=merchant) if merchant else iter([""])
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(rows, content_type=CSV_CONTENT_TYPE)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="catalog-{stamp}.csv"'
     return response

@@ -4,7 +4,6 @@ The grid lives here rather than in ``orders/`` because its Retry and Refund butt
 payments services, and ``orders`` sits below ``payments`` (ARCHITECTURE "Layering").
 """
 
-import csv
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from jwo_console.csvsafe import CSV_CONTENT_TYPE, SafeWriter
 from jwo_console.exceptions import ApplicationError
 from jwo_console.paginator import CappedPaginator
 from orders.filters import OrderFilterSet
@@ -81,7 +81,7 @@ EXPORT_COLUMNS = [
 def order_export(request: HttpRequest) -> StreamingHttpResponse:
     """The grid's rows under its filters, as CSV, streamed (a million rows never sit in memory)."""
     filterset = OrderFilterSet(request.GET, queryset=_grid_queryset())
-    writer = csv.writer(_Echo())
+    writer = SafeWriter(_Echo())
 
     def rows() -> Iterator[str]:
         yield writer.writerow(EXPORT_COLUMNS)
@@ -107,7 +107,7 @@ def order_export(request: HttpRequest) -> StreamingHttpResponse:
                 ]
             )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response = StreamingHttpResponse(rows(), content_type=CSV_CONTENT_TYPE)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="jwo-orders-{stamp}.csv"'
     return response
@@ -116,19 +116,26 @@ def order_export(request: HttpRequest) -> StreamingHttpResponse:
 @permission_required("orders.view_order", raise_exception=True)
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("store", "trip", "trip__shopper"), pk=pk)
+    events = list(order.events.select_related("actor"))
+    for event in events:
+        # read here, not in the template: a parameter named "items" (the "created" event has
+        # one) would shadow dict.items there
+        params = event.parameters if isinstance(event.parameters, dict) else {}
+        event.parameter_pairs = list(params.items())
+    order.retry_state = services.order_retry_state(order=order)
     return render(
         request,
         "payments/order_detail.html",
         {
             "order": order,
             "lines": order.lines.all(),
-            "events": order.events.select_related("actor"),
+            "events": events,
             "attempts": order.payment_attempts.select_related("initiated_by").order_by(
                 "-attempt_no"
             ),
             "receipt": getattr(order, "receipt", None),
             "refunds": order.refunds.select_related("requested_by", "decided_by"),
-            "retry_state": services.order_retry_state(order=order),
+            "retry_state": order.retry_state,
             "refundable": services.refundable_amount(order=order),
             "refund_deadline": services.refund_deadline(order=order),
             "reasons": RefundReason.choices,

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -81,7 +82,12 @@ def start(request: HttpRequest) -> HttpResponse:
         else:
             request.session["portal_link_sent_to"] = form.cleaned_data["email"]
             return redirect("portal:link-sent")
-    return render(request, "portal/start.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "portal/start.html",
+        {"form": form, "link_minutes": settings.PORTAL_LINK_TTL_MINUTES},
+        status=400 if form.errors else 200,
+    )
 
 
 @portal_view
@@ -356,5 +362,10 @@ def payoff_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(
         request,
         "portal/payoff.html",
-        {"payoff": payoff, "balance": remaining, "portal_nav": "balance"},
+        {
+            "payoff": payoff,
+            "balance": remaining,
+            "portal_nav": "balance",
+            **selectors.payoff_view(payoff),
+        },
     )

@@ -102,5 +102,10 @@ def test_seed_demo_is_idempotent_and_includes_a_catalog(capsys):
     assert Item.objects.count() == 18
     assert StoreItem.objects.count() == 36
     assert Item.objects.exclude(eligibility_error="").count() == 1
-    assert JwoStoreMappingFactory._meta.model.objects.count() == 1
+    mappings = JwoStoreMappingFactory._meta.model.objects.order_by("jwo_store_id")
+    # one store passes Amazon's totals through, the other is priced here with loyalty
+    assert [(m.delegation_mode, m.loyalty_provider) for m in mappings] == [
+        ("ORDER", "YINZCAM"),
+        ("FULL", "VENUENEXT"),
+    ]
     assert "merchant / merchant-demo-pass" in capsys.readouterr().out
