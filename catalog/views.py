@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from jwo_console.csvsafe import CSV_CONTENT_TYPE
 from jwo_console.exceptions import ApplicationError
+from jwo_console.redirects import redirect_next
 from stores.models import JwoStoreMapping, Store
 
 from . import selectors, services, sync
@@ -128,7 +129,7 @@ def sync_request(request: HttpRequest) -> HttpResponse:
         run, created = sync.catalog_sync_run_request(store=store, kind=kind, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        return redirect(request.POST.get("next") or "catalog:items")
+        return redirect_next(request, "catalog:items")
     if not created:
         messages.info(request, f"{store.name} is already syncing; here is that sync.")
     return redirect("catalog:sync-run", pk=run.pk)

@@ -5,10 +5,10 @@ payments services, and ``orders`` sits below ``payments`` (ARCHITECTURE "Layerin
 """
 
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +17,9 @@ from django.views.decorators.http import require_POST
 
 from jwo_console.csvsafe import CSV_CONTENT_TYPE, SafeWriter
 from jwo_console.exceptions import ApplicationError
+from jwo_console.forms import parse_money
 from jwo_console.paginator import CappedPaginator
+from jwo_console.redirects import safe_next
 from orders.filters import OrderFilterSet
 from orders.models import Order
 
@@ -167,10 +169,8 @@ def refund_list(request: HttpRequest) -> HttpResponse:
 
 
 def _back(request: HttpRequest, order: Order) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target.startswith(reverse("payments:orders")) or target.startswith(
-        reverse("payments:refunds")
-    ):
+    target = safe_next(request)
+    if target.startswith((reverse("payments:orders"), reverse("payments:refunds"))):
         return redirect(target)
     return redirect("payments:order", pk=order.pk)
 
@@ -209,9 +209,9 @@ def order_retry(request: HttpRequest, pk: int) -> HttpResponse:
 def order_refund(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order, pk=pk)
     try:
-        amount = Decimal(request.POST.get("amount", "").strip())
-    except InvalidOperation:
-        messages.error(request, "Enter the amount to refund, e.g. 4.99.")
+        amount = parse_money(request.POST.get("amount", ""))
+    except ValidationError:
+        messages.error(request, "Enter the amount to refund in digits, e.g. 4.99.")
         return _back(request, order)
     reason = request.POST.get("reason_code", "")
     if reason not in RefundReason.values:
