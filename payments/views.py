@@ -23,11 +23,12 @@ from jwo_console.redirects import safe_next
 from orders.filters import OrderFilterSet
 from orders.models import Order
 
-from . import services
-from .choices import AttemptTrigger, RefundReason, RefundStatus
+from . import bulk, services
+from .choices import RefundReason, RefundStatus
 from .models import Refund
 
 PAGE_SIZE = 50
+_LEVELS = {"success": messages.SUCCESS, "warning": messages.WARNING, "error": messages.ERROR}
 
 
 def _grid_queryset():
@@ -179,29 +180,30 @@ def _back(request: HttpRequest, order: Order) -> HttpResponse:
 @permission_required("orders.retry_payment", raise_exception=True)
 def order_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """Retry: the same service as the automatic retry, run now; the result is shown."""
-    order = get_object_or_404(Order, pk=pk)
-    try:
-        attempt = services.payment_collect(
-            order_id=order.pk, trigger=AttemptTrigger.MANUAL, actor=request.user
-        )
-    except ApplicationError as exc:
-        messages.error(request, f"{order.purchase_id}: {exc.message}")
-        return _back(request, order)
-    order.refresh_from_db()
-    if order.status in ("PAID", "COMPLETED"):
-        messages.success(
-            request,
-            f"{order.purchase_id}: paid — captured {order.captured_amount} {order.currency}.",
-        )
-    elif attempt is None and order.status == "ERROR":
-        messages.error(request, f"{order.purchase_id}: still in error — {order.error_message}")
-    elif attempt is not None and attempt.status == "PENDING":
-        messages.warning(
-            request, f"{order.purchase_id}: the processor answered PENDING; asked again shortly."
-        )
-    else:
-        messages.error(request, f"{order.purchase_id}: {order.error_message or order.status}")
+    order = get_object_or_404(Order.objects.select_related("store"), pk=pk)
+    outcome = bulk.retry_one(order=order, actor=request.user)
+    messages.add_message(request, _LEVELS[outcome.level], f"{outcome.purchase_id}: {outcome.text}")
     return _back(request, order)
+
+
+@require_POST
+@permission_required("orders.retry_payment", raise_exception=True)
+def orders_retry_selected(request: HttpRequest) -> HttpResponse:
+    """Retry of the orders ticked on the grid: each as its own Retry would, reported per order."""
+    ids = [v for v in request.POST.getlist("order") if v.isdigit()]
+    back = safe_next(request)
+    back = back if back.startswith(reverse("payments:orders")) else reverse("payments:orders")
+    if not ids:
+        messages.error(request, "Tick the orders to retry first.")
+        return redirect(back)
+    outcomes = bulk.orders_retry(order_ids=ids, actor=request.user)
+    paid = sum(1 for o in outcomes if o.level == "success")
+    messages.info(request, f"Retried {len(outcomes)} order(s): {paid} paid.")
+    for outcome in outcomes:
+        messages.add_message(
+            request, _LEVELS[outcome.level], f"{outcome.purchase_id}: {outcome.text}"
+        )
+    return redirect(back)
 
 
 @require_POST
@@ -248,7 +250,14 @@ def refund_decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if request.POST.get("decision") == "approve":
             refund = services.refund_approve(refund=refund, actor=request.user)
-            messages.success(request, f"Refund {refund.get_status_display().lower()}.")
+            if refund.status == RefundStatus.REFUNDED:
+                text = f"Approved: {refund.amount} {refund.currency} is back on the shopper's card."
+            else:
+                text = (
+                    f"Approved: the refund of {refund.amount} {refund.currency} is being sent "
+                    "to Amazon."
+                )
+            messages.success(request, text)
         else:
             services.refund_reject(
                 refund=refund, actor=request.user, reason=request.POST.get("reason", "")
