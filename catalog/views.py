@@ -11,13 +11,13 @@ from django.views.decorators.http import require_POST
 
 from jwo_console.csvsafe import CSV_CONTENT_TYPE
 from jwo_console.exceptions import ApplicationError
-from jwo_console.redirects import redirect_next
+from jwo_console.redirects import redirect_next, safe_next
 from stores.models import JwoStoreMapping, Store
 
 from . import selectors, services, sync
 from .choices import SyncRunKind
 from .filters import StoreItemFilterSet
-from .forms import ImportForm, ItemForm, ScheduleForm, SyncRequestForm
+from .forms import ImportForm, ItemAddForm, ItemForm, ScheduleForm, SyncRequestForm
 from .models import CatalogImport, CatalogSyncRun, CatalogSyncSchedule, Item, StoreItem
 from .rules import parse_price
 
@@ -42,6 +42,59 @@ def item_list(request: HttpRequest) -> HttpResponse:
             "mapped_stores": mapped,
             "total_items": Item.objects.count(),
         },
+    )
+
+
+@permission_required("catalog.add_item", raise_exception=True)
+def item_add(request: HttpRequest) -> HttpResponse:
+    """Add item (Catalog → Items): the CSV's columns and a price per store, the import's rules.
+    ``?sku=…&store=<pk>&next=<order page>`` pre-fills it from an order missing that SKU."""
+    merchant = selectors.current_merchant(request.user)
+    stores = list(Store.objects.filter(merchant=merchant).order_by("name")) if merchant else []
+    initial = {"sku": request.GET.get("sku", "")[:255]}
+    preselected = request.GET.get("store", "")
+    form = ItemAddForm(request.POST or None, initial=initial)
+    rows = [
+        {
+            "store": store,
+            "sold": request.POST.get(f"sold-{store.pk}") == "on"
+            if request.method == "POST"
+            else (str(store.pk) == preselected or len(stores) == 1),
+            "price": request.POST.get(f"price-{store.pk}", ""),
+        }
+        for store in stores
+    ]
+    problems: list[str] = []
+    if request.method == "POST" and merchant is None:
+        problems = ["Create a merchant and its stores first."]
+    elif request.method == "POST" and form.is_valid():
+        fields = {k: (v or "") for k, v in form.cleaned_data.items()}
+        prices = {row["store"].code: row["price"] for row in rows if row["sold"]}
+        item, problems = services.item_create(
+            merchant=merchant, fields=fields, prices=prices, actor=request.user
+        )
+        if item is not None:
+            if item.eligibility_error:
+                messages.warning(
+                    request, f"Added {item.sku}, but not eligible for JWO: {item.eligibility_error}"
+                )
+            else:
+                messages.success(request, f"Added {item.sku}. Sync Items sends it to Amazon.")
+            back = safe_next(request)
+            if back:
+                messages.info(request, "The order can be retried now: Retry prices it again.")
+                return redirect(back)
+            return redirect("catalog:item-edit", pk=item.pk)
+    return render(
+        request,
+        "catalog/item_add.html",
+        {
+            "form": form,
+            "rows": rows,
+            "problems": problems,
+            "next": safe_next(request),
+        },
+        status=400 if request.method == "POST" and (problems or form.errors) else 200,
     )
 
 

@@ -4,6 +4,7 @@ The grid lives here rather than in ``orders/`` because its Retry and Refund butt
 payments services, and ``orders`` sits below ``payments`` (ARCHITECTURE "Layering").
 """
 
+import re
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -28,6 +29,8 @@ from .choices import RefundReason, RefundStatus
 from .models import Refund
 
 PAGE_SIZE = 50
+# orders/services.py words a cart line the catalog lacks as "item SKU <sku> not in catalog"
+MISSING_SKU = re.compile(r"item SKU (\S+) not in catalog")
 _LEVELS = {"success": messages.SUCCESS, "warning": messages.WARNING, "error": messages.ERROR}
 
 
@@ -126,6 +129,11 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         params = event.parameters if isinstance(event.parameters, dict) else {}
         event.parameter_pairs = list(params.items())
     order.retry_state = services.order_retry_state(order=order)
+    missing_skus = (
+        MISSING_SKU.findall(order.error_message)
+        if order.status == "ERROR" and order.error_stage == "PRICING"
+        else []
+    )
     return render(
         request,
         "payments/order_detail.html",
@@ -143,6 +151,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "refund_deadline": services.refund_deadline(order=order),
             "reasons": RefundReason.choices,
             "reports": order.status_reports.all(),
+            "missing_skus": missing_skus,
         },
     )
 
