@@ -1,6 +1,7 @@
 """Every read the portal makes goes through these, scoped to the signed-in shopper."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -147,3 +148,13 @@ def payoff_view(payoff) -> dict:
         payoff.paid_at.astimezone(first.store.zone) if first and payoff.paid_at else payoff.paid_at
     )
     return {"paid_items": items, "paid_at": paid_at, "time_zone": time_zone}
+
+
+def trip_owed(order: Order) -> Decimal:
+    """What the shopper still owes for this trip, from the ledger (debts minus payments)."""
+    from django.db.models import Sum
+
+    from shoppers.models import LedgerEntry
+
+    total = LedgerEntry.objects.filter(trip_id=order.trip.trip_id).aggregate(t=Sum("amount"))["t"]
+    return max(total or Decimal("0"), Decimal("0"))

@@ -138,6 +138,9 @@ def find_trip(request: HttpRequest) -> HttpResponse:
         except services.TooManyRequests as exc:
             form.add_error(None, exc.message)
             status = 429
+        except services.LookupAmbiguous as exc:
+            form.add_error("statement_id", exc.message)
+            status = 409
         else:
             if order is not None:
                 access.grant_order(request, order.pk)
@@ -240,7 +243,8 @@ def receipt(request: HttpRequest, purchase_id: str) -> HttpResponse:
 @shopper_required
 def receipt_download(request: HttpRequest, purchase_id: str) -> HttpResponse:
     order = _order_or_404(request, purchase_id)
-    response = HttpResponse(receipt_pdf(_receipt_context(order)), content_type="application/pdf")
+    context = {**_receipt_context(order), "owed": selectors.trip_owed(order)}
+    response = HttpResponse(receipt_pdf(context), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="receipt-{order.purchase_id}.pdf"'
     return response
 
