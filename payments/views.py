@@ -41,7 +41,12 @@ def _grid_queryset():
 @permission_required("orders.view_order", raise_exception=True)
 def order_list(request: HttpRequest) -> HttpResponse:
     filterset = OrderFilterSet(request.GET, queryset=_grid_queryset())
-    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(filterset.qs, PAGE_SIZE)
+    trips = filterset.count_by_trips()
+    if trips is not None:
+        # a search alone is counted on its trips (one order each), through their indexes
+        paginator.count = trips[: paginator.cap + 1].count()
+    page = paginator.get_page(request.GET.get("page"))
     now = timezone.now()
     for order in page.object_list:
         order.retry_state = services.order_retry_state(order=order, now=now)

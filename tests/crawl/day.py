@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
@@ -52,9 +51,13 @@ def _signin(client: Client, email: str) -> Client:
     raise AssertionError(f"no sign-in link for {email}")
 
 
-def make_day(live_server_url: str, *, shoppers: int = 14) -> Day:
+def make_day(live_server_url: str, settings, *, shoppers: int = 12) -> Day:
+    """``settings`` is pytest-django's fixture (restored after the test)."""
     settings.JWO_PAYMENT_ON_PRICED = True
     settings.SANDBOX_CATALOG_STEP_SECONDS = 0
+    # every e-mail of the day is kept for Sandbox → Outbox, and still reaches mail.outbox
+    settings.EMAIL_BACKEND = "sandbox.mail.OutboxBackend"
+    settings.SANDBOX_EMAIL_DELEGATE_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     merchant = Merchant.objects.get(code="demo-market")
     checkout = JwoStoreMappingFactory(

@@ -127,3 +127,22 @@ def test_a_huge_result_is_counted_only_up_to_the_cap(staff_client, mapping, monk
     monkeypatch.setattr(CappedPaginator, "cap", 2)
     page = staff_client.get(GRID).content.decode()
     assert "More than 2 orders (filter to narrow them)" in page
+
+
+def test_a_search_alone_is_counted_on_its_trips_and_with_filters_on_the_orders(
+    staff_client, mapping
+):
+    from shoppers.models import Shopper
+
+    pat = Shopper.objects.create(email="pat.search@example.com", name="Pat Search")
+    mine = [make_order(mapping, total=f"{n + 1}.00", shopper=pat) for n in range(3)]
+    make_order(mapping, total="9.00")  # a card trip: not Pat's
+    Order.objects.filter(pk=mine[0].pk).update(status="ERROR", error_message="Card declined")
+    page = staff_client.get(GRID, {"q": "pat.sea"})
+    assert page.context["filter"].count_by_trips() is not None  # the trips' indexes count it
+    assert page.context["page"].paginator.count == 3
+    assert "3 orders" in page.content.decode()
+    filtered = staff_client.get(GRID, {"q": "Pat Se", "has_error": "true"})
+    assert filtered.context["filter"].count_by_trips() is None  # another filter: the orders
+    assert [o.pk for o in filtered.context["page"].object_list] == [mine[0].pk]
+    assert "1 order." in filtered.content.decode()
