@@ -38,7 +38,7 @@ def test_main_pages_load_without_console_errors(page: Page, login, sandbox, sett
     )
     page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
     login("merchant", "merchant-demo-pass", "/")
-    expect(page.get_by_role("link", name="Orders")).to_be_visible()
+    expect(page.get_by_role("link", name="Orders", exact=True)).to_be_visible()
     failed = Order.objects.filter(status="ERROR").order_by("pk").first()
     paid = Order.objects.filter(status="COMPLETED").exclude(total=0).order_by("pk").first()
     pages = [*MAIN_PAGES, f"/financial/orders/{paid.pk}/", f"/financial/orders/{failed.pk}/"]
