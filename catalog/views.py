@@ -1,5 +1,7 @@
 """Catalog pages: the item grid, edit, CSV import/export, Sync Items and its runs."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -215,11 +217,31 @@ def sync_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "catalog/sync_run.html",
         {
             "run": run,
+            "log": _log_in_store_time(run),
             "uploads": run.uploads.all(),
             "rejected": page,
             "rejected_count": rejected.count(),
         },
     )
+
+
+def _log_in_store_time(run: CatalogSyncRun) -> str:
+    """The run's log (``catalog/sync.py`` stamps each line HH:MM:SS in UTC) in the store's
+    time, like every other time on the page."""
+    zone = run.store.zone
+    day = run.created_at.astimezone(dt.UTC).date()
+    lines = []
+    for line in (run.log or "").splitlines():
+        stamp, _, rest = line.partition(" ")
+        try:
+            utc = dt.datetime.combine(day, dt.time.fromisoformat(stamp), tzinfo=dt.UTC)
+        except ValueError:
+            lines.append(line)
+            continue
+        if utc < run.created_at - dt.timedelta(minutes=1):  # past midnight UTC
+            utc += dt.timedelta(days=1)
+        lines.append(f"{utc.astimezone(zone):%H:%M:%S} {rest}")
+    return "\n".join(lines)
 
 
 @permission_required("catalog.view_catalogsyncrun", raise_exception=True)
