@@ -57,6 +57,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "payments/order_list.html",
         {
             "filter": filterset,
+            # read here, not as filter.errors.items in the template (a key named "items")
+            "filter_errors": list(filterset.errors.items()),
             "page": page,
             "query": query.urlencode(),
             "any_orders": Order.objects.exists() if not page.object_list else True,

@@ -41,3 +41,25 @@ def test_a_refused_portal_or_connector_request_keeps_its_own_shape(client):
     response = client.post("/shoppers/app/scan-key-code")
     assert response.status_code in (401, 403)
     assert "sidenav" not in response.content.decode()
+
+
+def test_no_template_reads_items_keys_or_values():
+    """``{% for k, v in x.items %}`` breaks when ``x`` holds a key named "items" (the order
+    page's "created" event did: a 500 on every order). Such values are read in the view."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    pattern = re.compile(r"\{[{%][^}]*\.(items|keys|values)\b[^}]*[}%]\}")
+    found = [
+        f"{path.relative_to(root)}: {match.group(0)}"
+        for path in root.glob("*/templates/**/*.html")
+        if ".venv" not in path.parts
+        for match in pattern.finditer(path.read_text())
+    ]
+    found += [
+        f"{path.relative_to(root)}: {match.group(0)}"
+        for path in (root / "templates").glob("**/*.html")
+        for match in pattern.finditer(path.read_text())
+    ]
+    assert found == []

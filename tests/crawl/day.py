@@ -51,7 +51,7 @@ def _signin(client: Client, email: str) -> Client:
     raise AssertionError(f"no sign-in link for {email}")
 
 
-def make_day(live_server_url: str, settings, *, shoppers: int = 12) -> Day:
+def make_day(live_server_url: str, settings, *, shoppers: int = 8) -> Day:
     """``settings`` is pytest-django's fixture (restored after the test)."""
     settings.JWO_PAYMENT_ON_PRICED = True
     settings.SANDBOX_CATALOG_STEP_SECONDS = 0
