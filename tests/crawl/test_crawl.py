@@ -71,6 +71,25 @@ def strict_templates(settings):
     settings.DEBUG_PROPAGATE_EXCEPTIONS = True
 
 
+def _the_day_has_what_the_crawl_needs() -> None:
+    from catalog.models import StoreItem
+    from orders.models import Order
+    from payments.models import Payoff, Refund
+
+    orders = Order.objects.all()
+    assert orders.filter(status="ERROR", error_stage="PAYMENT").exists()  # declines
+    assert orders.filter(error_message__contains="not in catalog").exists()  # unknown SKUs
+    assert orders.filter(delegation_mode="FULL").exists()
+    assert orders.exclude(checkout_order_id="").exists()  # the Checkout Service store
+    assert (
+        orders.filter(payment_attempts__status="PENDING").exists()
+        or orders.filter(payment_attempts__retry_no__gt=0).exists()
+    )
+    assert StoreItem.objects.filter(sync_state="REJECTED").exists()  # Amazon refused one
+    assert Refund.objects.exists()
+    assert Payoff.objects.filter(status="PAID").exists()
+
+
 def _client(username: str) -> Client:
     client = Client()
     client.force_login(get_user_model().objects.get(username=username))
@@ -81,6 +100,7 @@ def test_every_page_works_after_a_realistic_day(sandbox, settings, strict_templa
     started = time.perf_counter()
     day = make_day(sandbox.url, settings)
     print(f"day made in {time.perf_counter() - started:.1f} s")
+    _the_day_has_what_the_crawl_needs()
     problems: list[str] = []
 
     merchant = Crawler(_client("merchant"), "merchant")
