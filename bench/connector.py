@@ -102,6 +102,10 @@ def main(count: int) -> None:
             "gthread",
             "--threads",
             "8",
+            # the load generator's threads can stall past gunicorn's 2 s keep-alive on a busy
+            # machine, and a request sent on a connection closed meanwhile is reset
+            "--keep-alive",
+            "30",
             "--log-level",
             "warning",
         ],
