@@ -31,6 +31,10 @@ _PAYMENTS_MODELS = ["paymentattempt", "paymentreceipt", "refund", "payoff", "pay
 
 _ORDERS_MODELS = ["order", "orderline", "orderevent", "shoppingtrip", "promotion", "taxrate"]
 
+_FEEDS_MODELS = ["intradayfile", "intradayrowerror", "amazonorder", "amazonorderline",
+                 "feedevent", "storecontact", "intradaycolumn"]  # fmt: skip
+_RECONCILIATION_MODELS = ["reconciliationrun", "reconciliationitem"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MERCHANT_ADMIN: [
         *_perms("stores", ["view"], _STORES_MODELS),
@@ -50,6 +54,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.retry_payment",
         "payments.refund_order",
         "payments.change_refund",  # approve or reject shoppers' refund requests
+        *_perms("feeds", ["view"], _FEEDS_MODELS),
+        *_perms("feeds", ["add", "change", "delete"], ["storecontact", "intradaycolumn"]),
+        "feeds.replay_feedevent",
+        *_perms("reconciliation", ["view"], _RECONCILIATION_MODELS),
+        "reconciliation.add_reconciliationrun",  # reconcile a day on demand
     ],
     STAFF: [
         *_perms("stores", ["view"], _STORES_MODELS),
@@ -59,6 +68,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("orders", ["view"], _ORDERS_MODELS),
         *_perms("payments", ["view"], _PAYMENTS_MODELS),
         "orders.retry_payment",
+        *_perms("feeds", ["view"], _FEEDS_MODELS),
+        *_perms("reconciliation", ["view"], _RECONCILIATION_MODELS),
     ],
 }
 

@@ -15,7 +15,9 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("shoppers/", include("shoppers.urls")),
     path("pricing/", include("orders.urls")),
+    path("financial/reconciliation/", include("reconciliation.urls")),
     path("financial/", include("payments.urls")),
+    path("feeds/", include("feeds.urls")),
     path("portal/", include("portal.urls")),
     path("", include("connector.urls")),  # Amazon's paths, at the root of the host
     path("admin/", admin.site.urls),
