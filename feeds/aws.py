@@ -3,6 +3,7 @@ and an endpoint set (moto, started by ``make run``), any key pair is accepted; o
 credential chain is used (``kms:Decrypt`` is transparent to GetObject)."""
 
 import boto3
+from botocore.config import Config
 from django.conf import settings
 
 
@@ -15,7 +16,11 @@ def _keys(endpoint: str | None) -> dict[str, str]:
 def s3_client():
     endpoint = settings.JWO_INTRADAY_S3_ENDPOINT_URL or None
     return boto3.client(
-        "s3", endpoint_url=endpoint, region_name=settings.JWO_REGION, **_keys(endpoint)
+        "s3",
+        endpoint_url=endpoint,
+        region_name=settings.JWO_REGION,
+        config=Config(s3={"addressing_style": "path"}) if endpoint else None,
+        **_keys(endpoint),
     )
 
 

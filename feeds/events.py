@@ -284,9 +284,7 @@ def decline_notify(*, event: FeedEvent) -> int:
         from_email=None,
         recipient_list=emails,
     )
-    logger.info(
-        "decline e-mailed", extra={"trip_id": event.trip_id, "feed_event": event.event_id}
-    )
+    logger.info("decline e-mailed", extra={"trip_id": event.trip_id, "feed_event": event.event_id})
     return len(emails)
 
 
@@ -318,9 +316,9 @@ def feed_events_consume(*, max_batches: int = 10) -> int:
     )
     stored = 0
     for _ in range(max_batches):
-        messages = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-        ).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
         if not messages:
             break
         for message in messages:

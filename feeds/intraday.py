@@ -220,7 +220,7 @@ def _upsert_orders(rows: list[ParsedRow], file: IntradayFile, stores: dict[str, 
         ]  # fmt: skip
     table = AmazonOrder._meta.db_table
     sql = (
-        f"INSERT INTO {table} (created_at, updated_at, jwo_store_id, trip_id, store_id, "
+        f"INSERT INTO {table} (created_at, updated_at, jwo_store_id, trip_id, store_id, "  # noqa: S608 (constant table names)
         "ordered_at, status, currency, total, captured, refunded, extra, file_id, file_time) "
         f"VALUES {', '.join([one] * len(latest))} "
         "ON CONFLICT (jwo_store_id, trip_id) DO UPDATE SET updated_at = excluded.updated_at, "
@@ -263,7 +263,7 @@ def _upsert_lines(rows: list[ParsedRow], file: IntradayFile) -> None:
         ]  # fmt: skip
     table = "feeds_amazonorderline"
     sql = (
-        f"INSERT INTO {table} (order_id, line_key, sku, quantity, amount, tax, extra, file_id, "
+        f"INSERT INTO {table} (order_id, line_key, sku, quantity, amount, tax, extra, file_id, "  # noqa: S608
         f"row_no, file_time) VALUES {', '.join([one] * len(latest))} "
         "ON CONFLICT (order_id, line_key) DO UPDATE SET sku = excluded.sku, "
         "quantity = excluded.quantity, amount = excluded.amount, tax = excluded.tax, "
@@ -283,7 +283,9 @@ def intraday_file_load(*, file: IntradayFile) -> IntradayFile:
     columns = intraday_columns()
     stores = _mapped_stores()
     unknown, rows = parse_rows(file.content, columns)
-    missing = [n for n in REQUIRED if n not in columns.values()]
+    first = next(csv.reader(io.StringIO(file.content)), [])
+    present = {columns.get(h.strip().lower().lstrip("\ufeff")) for h in first}
+    missing = [n for n in REQUIRED if n not in present]
     total = loaded = bad = 0
     IntradayRowError.objects.filter(file=file).delete()
     errors: list[IntradayRowError] = []
@@ -384,13 +386,13 @@ def intraday_notifications_consume(*, max_batches: int = 10) -> int:
     s3 = aws.s3_client()
     loaded = 0
     for _ in range(max_batches):
-        messages = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-        ).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
         if not messages:
             break
         for message in messages:
-            kind, body = parse_sns(message.get("Body", ""))
+            _kind, body = parse_sns(message.get("Body", ""))
             try:
                 for bucket, key in s3_objects_of(body):
                     if intraday_file_fetch(bucket=bucket, key=key, via=FileVia.NOTIFICATION, s3=s3):
@@ -408,9 +410,7 @@ def intraday_bucket_list() -> int:
     if not bucket:
         return 0
     s3 = aws.s3_client()
-    known = set(
-        IntradayFile.objects.filter(bucket=bucket).values_list("key", "etag").iterator()
-    )
+    known = set(IntradayFile.objects.filter(bucket=bucket).values_list("key", "etag").iterator())
     loaded = 0
     paginator = s3.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=settings.JWO_INTRADAY_S3_PREFIX):

@@ -238,9 +238,7 @@ class StoreContact(BaseModel):
 
     class Meta:
         ordering = ["store", "email"]
-        constraints = [
-            models.UniqueConstraint(fields=["store", "email"], name="storecontact_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["store", "email"], name="storecontact_once")]
 
     def __str__(self) -> str:
         return f"{self.name or self.email} ({self.store})"

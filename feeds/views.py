@@ -1,8 +1,8 @@
 import logging
 
 from django.contrib import messages
-from django.db.models import Count
 from django.contrib.auth.decorators import login_not_required, permission_required
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -49,9 +49,10 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
     rows = FeedEvent.objects.filter(status=status).select_related("store")
     page = CappedPaginator(rows, 50).get_page(request.GET.get("page"))
     counts = dict(
-        FeedEvent.objects.order_by().values_list("status").annotate(n=Count("pk")).values_list(
-            "status", "n"
-        )
+        FeedEvent.objects.order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
     )
     statuses = [(v, label, counts.get(v, 0)) for v, label in EventStatus.choices]
     return render(

@@ -85,7 +85,9 @@ class ReconciliationItem(models.Model):
     run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="items")
     kind = models.CharField(max_length=20, choices=MismatchKind.choices)
     trip_id = models.CharField(max_length=255)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     amazon_order = models.ForeignKey(
         AmazonOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

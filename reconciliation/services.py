@@ -119,7 +119,9 @@ def _reconcile(run: ReconciliationRun) -> None:
     a_fields = ("pk", "trip_id", "status", "total", "captured", "refunded")
     theirs = {
         row[1]: row
-        for row in AmazonOrder.objects.filter(store=store, ordered_at__gte=start, ordered_at__lt=end)
+        for row in AmazonOrder.objects.filter(
+            store=store, ordered_at__gte=start, ordered_at__lt=end
+        )
         .order_by()
         .values_list(*a_fields)
         .iterator(chunk_size=CHUNK)
@@ -135,7 +137,9 @@ def _reconcile(run: ReconciliationRun) -> None:
     only_theirs = [t for t in theirs if t not in ours]
     for chunk in _chunks(only_theirs):
         for row in (
-            Order.objects.filter(store=store, trip__trip_id__in=chunk).order_by().values_list(*fields)
+            Order.objects.filter(store=store, trip__trip_id__in=chunk)
+            .order_by()
+            .values_list(*fields)
         ):
             ours[row[1]] = row
     items: list[ReconciliationItem] = []

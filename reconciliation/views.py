@@ -2,7 +2,6 @@
 with a drill-down to our order, Amazon's record (its file rows and events) and a CSV export."""
 
 import csv
-
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -14,9 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from feeds.intraday import parse_rows
+from feeds.intraday import intraday_columns, parse_rows
 from feeds.models import AmazonOrder, FeedEvent, IntradayFile
-from feeds.intraday import intraday_columns
 from jwo_console.paginator import CappedPaginator
 from orders.models import Order
 from stores.models import Store
@@ -108,7 +106,9 @@ def _items(request: HttpRequest, run: ReconciliationRun):
 
 @permission_required("reconciliation.view_reconciliationrun", raise_exception=True)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(ReconciliationRun.objects.select_related("store", "requested_by"), pk=pk)
+    run = get_object_or_404(
+        ReconciliationRun.objects.select_related("store", "requested_by"), pk=pk
+    )
     items, kind = _items(request, run)
     page = CappedPaginator(items.select_related("order"), 50).get_page(request.GET.get("page"))
     history = ReconciliationRun.objects.filter(store=run.store, day=run.day).order_by(
@@ -169,7 +169,7 @@ def _file_rows(trip_id: str, jwo_store_id: str, around) -> list[dict]:
     ).order_by("last_modified")[:50]
     for file in files:
         _, rows = parse_rows(file.content, columns)
-        for row_no, parsed, error, raw in rows:
+        for row_no, _parsed, error, raw in rows:
             if trip_id in raw.values():
                 found.append({"file": file, "row_no": row_no, "raw": raw, "error": error})
     return found
@@ -205,6 +205,3 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if item.order_id:
         return redirect("payments:order", item.order_id)
     return redirect("reconciliation:run", item.run_id)
-
-
-
