@@ -1,15 +1,9 @@
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .health import check_broker, check_database, check_worker
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "jwo_console/home.html")
 
 
 @login_not_required
