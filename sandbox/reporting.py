@@ -258,13 +258,16 @@ def reporting_publish(
     queue_url = sqs.create_queue(QueueName=settings.SANDBOX_INTRADAY_QUEUE_NAME)["QueueUrl"]
     result: dict = {"files": [], "events": 0, "skipped_trip": None, "injected": sorted(inject)}
     stamp = until.strftime("%Y%m%dT%H%M%S")
+    late_ids = {t.trip_id for t in trips if t.created_at < since}
     for store_id, trip_ids in by_store.items():
-        if "missing_trip" in inject and trip_ids:
-            result["skipped_trip"] = trip_ids[0]
-            trip_ids = trip_ids[1:]
+        # The victims of the injections: trips of the window (not the late one), each once.
+        victims = [t for t in trip_ids if t not in late_ids]
+        if "missing_trip" in inject and victims:
+            result["skipped_trip"] = victims.pop(0)
+            trip_ids = [t for t in trip_ids if t != result["skipped_trip"]]
         file_rows = [row for t in trip_ids for row in rows[t]]
-        if "amount_mismatch" in inject and file_rows:
-            victim = file_rows[-1]["order_id"]
+        if "amount_mismatch" in inject and victims:
+            victim = victims.pop(0)
             for row in file_rows:
                 if row["order_id"] == victim:
                     row["order_total"] = f"{Decimal(row['order_total']) + 1:.2f}"
@@ -280,8 +283,8 @@ def reporting_publish(
             )  # fmt: skip
             result["extra_trip"] = phantom
         second: list[dict] = []
-        if "spanning" in inject and trip_ids:
-            target = trip_ids[-1]
+        if "spanning" in inject and victims:
+            target = victims[-1]
             own = [r for r in file_rows if r["order_id"] == target]
             keep = own[: max(1, len(own) // 2)]
             moved = [r for r in own if r not in keep]
