@@ -70,7 +70,9 @@ def test_a_reported_day_reconciles_to_exactly_the_injected_discrepancies(shop):
         sim.run_trip(n, entry="CARD", card_profile=CardProfile.OK, cart=cart(items, [n, 1]))
         for n in range(1, 6)
     ]
-    declined = sim.run_trip(9, entry="CARD", card_profile=CardProfile.DECLINE, cart=cart(items, [1, 0]))  # fmt: skip
+    declined = sim.run_trip(
+        9, entry="CARD", card_profile=CardProfile.DECLINE, cart=cart(items, [1, 0])
+    )
     late = sim.run_trip(7, entry="CARD", card_profile=CardProfile.OK, cart=cart(items, [1, 0]))
     assert all(t.purchase_status == 201 for t in [*trips, declined, late])
     yesterday = timezone.now() - timedelta(days=1)
