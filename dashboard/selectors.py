@@ -23,6 +23,8 @@ from shoppers.choices import GateReason
 from shoppers.models import GateDecision
 from stores.models import Store
 
+from .stats import OrderFigures, order_figures
+
 PERIODS = {"today": ("Today", 0), "7d": ("Last 7 days", 6), "30d": ("Last 30 days", 29)}
 PAID = [OrderStatus.PAID, OrderStatus.COMPLETED]
 
@@ -58,32 +60,28 @@ def scope_for(*, period: str, store_pk: str = "", now: datetime | None = None) -
     return Scope(period, label, zone, start, first_day, stores, store)
 
 
-def _orders(scope: Scope):
-    orders = Order.objects.filter(source="JWO", created_at__gte=scope.start)
-    return orders.filter(store=scope.store) if scope.store else orders
+def figures(scope: Scope) -> OrderFigures:
+    return order_figures(start=scope.start, store=scope.store)
 
 
-def sales(scope: Scope) -> list[dict]:
-    rows = (
-        _orders(scope)
-        .filter(status__in=PAID)
-        .order_by()
-        .values("currency")
-        .annotate(n=Count("pk"), captured=Sum("captured_amount"), refunded=Sum("refunded_amount"))
-    )
-    return [
-        {**r, "net": (r["captured"] or Decimal(0)) - (r["refunded"] or Decimal(0))} for r in rows
-    ]
+def sales(figures: OrderFigures) -> list[dict]:
+    by_currency: dict[str, dict] = {}
+    for (status, _, currency), bucket in figures.groups.items():
+        if status not in PAID:
+            continue
+        row = by_currency.setdefault(
+            currency, {"currency": currency, "n": 0, "captured": Decimal(0), "refunded": Decimal(0)}
+        )
+        row["n"] += bucket.orders
+        row["captured"] += bucket.captured
+        row["refunded"] += bucket.refunded
+    return [{**r, "net": r["captured"] - r["refunded"]} for r in by_currency.values()]
 
 
-def orders_by_status(scope: Scope) -> list[dict]:
-    counts = dict(
-        _orders(scope)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
+def orders_by_status(scope: Scope, figures: OrderFigures) -> list[dict]:
+    counts: dict[str, int] = {}
+    for (status, _, _), bucket in figures.groups.items():
+        counts[status] = counts.get(status, 0) + bucket.orders
     return [
         {"status": value, "label": label, "n": counts.get(value, 0),
          "url": scope.grid(status=value)}
@@ -95,6 +93,7 @@ def retry_window_closing(scope: Scope, *, hours: int = 6, now: datetime | None =
     now = now or timezone.now()
     window = timedelta(hours=settings.JWO_RETRY_WINDOW_HOURS)
     orders = Order.objects.filter(
+        source="JWO",
         status=OrderStatus.ERROR,
         created_at__gt=now - window,
         created_at__lte=now - window + timedelta(hours=hours),
@@ -114,16 +113,14 @@ def retry_window_closing(scope: Scope, *, hours: int = 6, now: datetime | None =
     }
 
 
-def recovery_by_retry(scope: Scope) -> list[dict]:
-    """Orders paid in the period by the retry that collected them (0: the first attempt)."""
-    rows = (
-        _orders(scope)
-        .filter(status=OrderStatus.COMPLETED, captured_amount__gt=0)
-        .order_by()
-        .values_list("retries")
-        .annotate(n=Count("pk"), amount=Sum("captured_amount"))
-    )
-    by_retry = {r[0]: (r[1], r[2]) for r in rows}
+def recovery_by_retry(scope: Scope, figures: OrderFigures) -> list[dict]:
+    """Orders completed in the period by the retry that collected them (0: the first attempt)."""
+    by_retry: dict[int, list] = {}
+    for (status, retries, _), bucket in figures.groups.items():
+        if status == OrderStatus.COMPLETED and bucket.captured_orders:
+            entry = by_retry.setdefault(retries, [0, Decimal(0)])
+            entry[0] += bucket.captured_orders
+            entry[1] += bucket.captured
     top = max([n for n, _ in by_retry.values()] or [0])
     bars = []
     for retry in range(0, max([8, *by_retry.keys()]) + 1):

@@ -15,13 +15,14 @@ def home(request: HttpRequest) -> HttpResponse:
     scope = selectors.scope_for(
         period=request.GET.get("period", "today"), store_pk=request.GET.get("store", "")
     )
+    figures = selectors.figures(scope)
     context = {
         "scope": scope,
         "periods": [(key, label) for key, (label, _) in selectors.PERIODS.items()],
-        "sales": selectors.sales(scope),
-        "statuses": selectors.orders_by_status(scope),
+        "sales": selectors.sales(figures),
+        "statuses": selectors.orders_by_status(scope, figures),
         "closing": selectors.retry_window_closing(scope),
-        "recovery": selectors.recovery_by_retry(scope),
+        "recovery": selectors.recovery_by_retry(scope, figures),
         "refunds": selectors.refunds_waiting(scope),
         "gate": selectors.gate_decisions(scope),
     }

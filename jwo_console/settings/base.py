@@ -315,6 +315,9 @@ CELERY_BEAT_SCHEDULE = {
     "intraday-bucket-listing": {"task": "feeds.tasks.intraday_bucket_list_task", "schedule": 900.0},
     "feed-events-queue": {"task": "feeds.tasks.feed_events_consume_task", "schedule": 10.0},
     "feed-events-sweep": {"task": "feeds.tasks.feed_events_sweep_task", "schedule": 20.0},
+    # The home page's order rollup: the last 49 hours every minute, 32 days every hour.
+    "order-stats-recent": {"task": "dashboard.tasks.order_stats_recent_task", "schedule": 60.0},
+    "order-stats-history": {"task": "dashboard.tasks.order_stats_history_task", "schedule": 3600.0},
     "reconciliation-daily": {
         "task": "reconciliation.tasks.reconciliation_daily_task",
         "schedule": 3600.0,

@@ -86,3 +86,34 @@ def test_a_user_without_a_role_sees_where_to_ask(client, store):
     client.force_login(UserFactory(username="nobody"))
     page = client.get("/")
     assert page.status_code == 200 and b"no console role" in page.content
+
+
+def test_the_rollup_gives_the_same_figures_as_counting_live(store):
+    from datetime import UTC, datetime
+
+    from dashboard.models import OrderStatsWatermark
+    from dashboard.stats import HISTORY_DAYS, order_figures, order_stats_refresh
+
+    now = datetime(2026, 12, 1, 15, 20, tzinfo=UTC)
+    ages = [timedelta(minutes=5), timedelta(hours=3), timedelta(hours=30), timedelta(days=6)]
+    for n, age in enumerate(ages * 3):
+        status, captured = ("COMPLETED", None) if n % 3 else ("ERROR", "0")
+        order = our_order(store, f"o-{n}", ended_at=now - age, status=status, captured=captured)
+        Order.objects.filter(pk=order.pk).update(created_at=now - age, retries=n % 4)
+    start = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
+    live = order_figures(start=start, now=now).groups
+    assert order_stats_refresh(hours=HISTORY_DAYS * 24, now=now) > 0
+    assert OrderStatsWatermark.objects.get().until == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    assert order_figures(start=start, now=now).groups == live
+    # Orders paid after the refresh: the recent ones at the next minute's refresh, the older
+    # ones (here 6 days old) at the next hourly one.
+    Order.objects.filter(status="ERROR").update(status="COMPLETED", captured_amount=Decimal("9.99"))
+    order_stats_refresh(now=now + timedelta(minutes=1))
+
+    def errors() -> int:
+        groups = order_figures(start=start, now=now).groups
+        return sum(b.orders for key, b in groups.items() if key[0] == "ERROR")
+
+    assert errors() == 1
+    order_stats_refresh(hours=HISTORY_DAYS * 24, now=now + timedelta(minutes=1))
+    assert errors() == 0
