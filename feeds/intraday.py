@@ -278,16 +278,23 @@ def _mapped_stores() -> dict[str, int]:
     return dict(JwoStoreMapping.objects.values_list("jwo_store_id", "store_id"))
 
 
-def intraday_file_load(*, file: IntradayFile) -> IntradayFile:
-    """Load (or load again) a stored file: good rows upserted in chunks, bad rows reported."""
-    columns = intraday_columns()
-    stores = _mapped_stores()
+def intraday_file_load(
+    *,
+    file: IntradayFile,
+    columns: dict[str, str] | None = None,
+    stores: dict[str, int] | None = None,
+) -> IntradayFile:
+    """Load (or load again) a stored file: good rows upserted in chunks, bad rows reported.
+    ``columns`` and ``stores`` may be passed by a caller loading many files."""
+    columns = columns if columns is not None else intraday_columns()
+    stores = stores if stores is not None else _mapped_stores()
     unknown, rows = parse_rows(file.content, columns)
     first = next(csv.reader(io.StringIO(file.content)), [])
     present = {columns.get(h.strip().lower().lstrip("\ufeff")) for h in first}
     missing = [n for n in REQUIRED if n not in present]
     total = loaded = bad = 0
-    IntradayRowError.objects.filter(file=file).delete()
+    if file.loaded_at is not None:  # loaded before: its old bad rows go
+        IntradayRowError.objects.filter(file=file).delete()
     errors: list[IntradayRowError] = []
     chunk: list[ParsedRow] = []
 
@@ -337,27 +344,37 @@ def intraday_file_load(*, file: IntradayFile) -> IntradayFile:
     return file
 
 
-def intraday_file_fetch(*, bucket: str, key: str, via: str, s3=None) -> IntradayFile | None:
-    """Download an object once and load it. None when this (key, ETag) was seen already."""
+def intraday_file_fetch(
+    *, bucket: str, key: str, via: str, s3=None, columns=None, stores=None
+) -> IntradayFile | None:
+    """Download an object once and load it. None when this (key, ETag) was seen already: a key
+    seen before is asked for its ETag first (HEAD), a new key is downloaded straight away."""
     s3 = s3 or aws.s3_client()
-    head = s3.head_object(Bucket=bucket, Key=key)
-    etag = head["ETag"].strip('"')
-    if IntradayFile.objects.filter(bucket=bucket, key=key, etag=etag).exists():
-        return None
-    body = s3.get_object(Bucket=bucket, Key=key, IfMatch=head["ETag"])["Body"].read()
+    if IntradayFile.objects.filter(bucket=bucket, key=key).exists():
+        head = s3.head_object(Bucket=bucket, Key=key)
+        if IntradayFile.objects.filter(
+            bucket=bucket, key=key, etag=head["ETag"].strip('"')
+        ).exists():
+            return None
+        answer = s3.get_object(Bucket=bucket, Key=key, IfMatch=head["ETag"])
+    else:
+        answer = s3.get_object(Bucket=bucket, Key=key)
+
+    etag = answer["ETag"].strip('"')
+    body = answer["Body"].read()
     try:
         file = IntradayFile.objects.create(
             bucket=bucket,
             key=key,
             etag=etag,
             size=len(body),
-            last_modified=head["LastModified"],
+            last_modified=answer["LastModified"],
             received_via=via,
             content=body.decode("utf-8-sig", errors="replace"),
         )
     except IntegrityError:  # another worker stored it first
         return None
-    return intraday_file_load(file=file)
+    return intraday_file_load(file=file, columns=columns, stores=stores)
 
 
 def s3_objects_of(message: dict) -> list[tuple[str, str]]:
@@ -384,6 +401,7 @@ def intraday_notifications_consume(*, max_batches: int = 10) -> int:
         sqs, url=settings.JWO_INTRADAY_SQS_QUEUE_URL, name=settings.JWO_INTRADAY_SQS_QUEUE_NAME
     )
     s3 = aws.s3_client()
+    columns, stores = intraday_columns(), _mapped_stores()
     loaded = 0
     for _ in range(max_batches):
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
@@ -395,7 +413,11 @@ def intraday_notifications_consume(*, max_batches: int = 10) -> int:
             _kind, body = parse_sns(message.get("Body", ""))
             try:
                 for bucket, key in s3_objects_of(body):
-                    if intraday_file_fetch(bucket=bucket, key=key, via=FileVia.NOTIFICATION, s3=s3):
+                    fetched = intraday_file_fetch(
+                        bucket=bucket, key=key, via=FileVia.NOTIFICATION, s3=s3,
+                        columns=columns, stores=stores,
+                    )  # fmt: skip
+                    if fetched:
                         loaded += 1
             except Exception:
                 logger.exception("intra-day notification failed; SQS will deliver it again")
