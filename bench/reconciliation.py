@@ -186,6 +186,7 @@ def reconcile(store) -> None:
 
 
 def home(client) -> None:
+    client.get("/")  # a warm server: templates compiled, permissions loaded
     for period in ("today", "7d", "30d"):
         p50, p95 = _timed_get(client, "/", {"period": period})
         print(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min, OuterRef, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -147,11 +147,16 @@ def refunds_waiting(scope: Scope) -> dict:
 
 
 def catalog_syncs(scope: Scope) -> list[dict]:
-    rows = []
-    for store in [scope.store] if scope.store else scope.stores:
-        run = CatalogSyncRun.objects.filter(store=store).order_by("-created_at").first()
-        rows.append({"store": store, "run": run})
-    return rows
+    """Each store's newest sync run, in one query."""
+    stores = [scope.store] if scope.store else scope.stores
+    newest = (
+        CatalogSyncRun.objects.filter(store=OuterRef("store")).order_by("-created_at").values("pk")
+    )
+    runs = {
+        run.store_id: run
+        for run in CatalogSyncRun.objects.filter(store__in=stores, pk=Subquery(newest[:1]))
+    }
+    return [{"store": store, "run": runs.get(store.pk)} for store in stores]
 
 
 def reconciliation_status(scope: Scope) -> list[dict]:
@@ -191,27 +196,31 @@ def reporting_health() -> dict:
 
 
 def gate_decisions(scope: Scope) -> dict:
+    """Admitted and refused in the period, and the top reasons for refusing, in one query."""
     decisions = GateDecision.objects.filter(decided_at__gte=scope.start)
-    ids = [s.jwo_mapping.jwo_store_id for s in ([scope.store] if scope.store else [])]
+    ids = [scope.store.jwo_mapping.jwo_store_id] if scope.store else []
     if ids:
         decisions = decisions.filter(jwo_store_id__in=ids)
-    totals = decisions.order_by().aggregate(
-        n_admitted=Count("pk", filter=Q(admitted=True)),
-        n_refused=Count("pk", filter=Q(admitted=False)),
-    )
+    grouped = decisions.order_by().values_list("admitted", "reason").annotate(n=Count("pk"))
     labels = dict(GateReason.choices)
     base = reverse("shoppers:gate-activity")
     extra = {"store": ids[0]} if ids else {}
-    reasons = [
-        {"reason": r, "label": labels.get(r, r), "n": n,
-         "url": f"{base}?{urlencode({**extra, 'outcome': 'refused', 'reason': r})}"}
-        for r, n in decisions.filter(admitted=False).order_by().values_list("reason")
-        .annotate(n=Count("pk")).order_by("-n")[:5]
-    ]  # fmt: skip
+    admitted = refused = 0
+    reasons = []
+    for was_admitted, reason, n in grouped:
+        if was_admitted:
+            admitted += n
+            continue
+        refused += n
+        query = urlencode({**extra, "outcome": "refused", "reason": reason})
+        reasons.append(
+            {"reason": reason, "label": labels.get(reason, reason), "n": n,
+             "url": f"{base}?{query}"}
+        )  # fmt: skip
     return {
-        "admitted": totals["n_admitted"],
-        "refused": totals["n_refused"],
-        "reasons": reasons,
+        "admitted": admitted,
+        "refused": refused,
+        "reasons": sorted(reasons, key=lambda r: -r["n"])[:5],
         "admitted_url": f"{base}?{urlencode({**extra, 'outcome': 'admitted'})}",
         "refused_url": f"{base}?{urlencode({**extra, 'outcome': 'refused'})}",
     }

@@ -169,3 +169,19 @@ def test_csv_export_is_utf8_and_neutralises_formulas(store, client):
     assert rows[0][:4] == ["Store", "Day", "Mismatch", "Trip id"]
     trips = {r[3] for r in rows[1:]}
     assert trips == {"'=HYPERLINK(1)", "café-trip"}
+
+
+def test_the_demo_days_of_make_run(client):
+    from django.core.management import call_command
+
+    from stores.demo import seed_demo
+
+    seed_demo()
+    call_command("seed_reconciliation_demo")
+    call_command("seed_reconciliation_demo")  # idempotent
+    runs = ReconciliationRun.objects.order_by("day")
+    assert [(r.matched, r.mismatches) for r in runs] == [(24, 0), (22, 2)]
+    assert {i.kind for i in runs[1].items.all()} == {
+        MismatchKind.MISSING_AT_AMAZON,
+        MismatchKind.TOTAL,
+    }
