@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.amazon.notifications import parse as parse_sns
-from stores.models import JwoStoreMapping
+from stores.models import JwoStoreMapping, email_list
 
 from . import aws
 from .models import DECLINE_SUBTYPES, EventKind, EventStatus, FeedEvent, StoreContact
@@ -265,11 +265,17 @@ def decline_notify(*, event: FeedEvent) -> int:
     )
     if not claimed or event.store_id is None:
         return 0
-    emails = list(
+    emails = set(
         StoreContact.objects.filter(store_id=event.store_id, notify_declines=True).values_list(
             "email", flat=True
         )
     )
+    alert_emails = (
+        JwoStoreMapping.objects.filter(store_id=event.store_id)
+        .values_list("alert_emails", flat=True)
+        .first()
+    )
+    emails = sorted(emails | set(email_list(alert_emails or "")))
     if not emails:
         return 0
     amount = f"{event.amount} {event.currency}".strip() if event.amount is not None else "?"

@@ -34,6 +34,7 @@ _ORDERS_MODELS = ["order", "orderline", "orderevent", "shoppingtrip", "promotion
 _FEEDS_MODELS = ["intradayfile", "intradayrowerror", "amazonorder", "amazonorderline",
                  "feedevent", "storecontact", "intradaycolumn"]  # fmt: skip
 _RECONCILIATION_MODELS = ["reconciliationrun", "reconciliationitem"]
+_ALERTS_MODELS = ["alert", "alertevent"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MERCHANT_ADMIN: [
@@ -52,6 +53,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("orders", ["add", "change", "delete"], ["promotion", "taxrate"]),
         *_perms("payments", ["view"], _PAYMENTS_MODELS),
         "orders.retry_payment",
+        *_perms("alerts", ["view"], _ALERTS_MODELS),
+        "alerts.acknowledge_alert",
         "payments.refund_order",
         "payments.change_refund",  # approve or reject shoppers' refund requests
         *_perms("feeds", ["view"], _FEEDS_MODELS),
@@ -70,6 +73,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.retry_payment",
         *_perms("feeds", ["view"], _FEEDS_MODELS),
         *_perms("reconciliation", ["view"], _RECONCILIATION_MODELS),
+        *_perms("alerts", ["view"], _ALERTS_MODELS),
+        "alerts.acknowledge_alert",  # staff on duty acknowledge alerts too
     ],
 }
 

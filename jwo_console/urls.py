@@ -21,6 +21,7 @@ urlpatterns = [
     path("financial/", include("payments.urls")),
     path("feeds/", include("feeds.urls")),
     path("portal/", include("portal.urls")),
+    path("alerts/", include("alerts.urls")),
     path("", include("connector.urls")),  # Amazon's paths, at the root of the host
     path("admin/", admin.site.urls),
 ]

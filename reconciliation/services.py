@@ -98,8 +98,7 @@ def reconciliation_run(
         )
         run.refresh_from_db()
         return run
-    if run.mismatches:
-        _alert(run)
+    _alert(run)
     return run
 
 
@@ -189,17 +188,26 @@ def _reconcile(run: ReconciliationRun) -> None:
     )
 
 
+ALERT_KIND = "RECONCILIATION_MISMATCH"
+
+
 def _alert(run: ReconciliationRun) -> None:
-    """RECONCILIATION_MISMATCH, one alert per store and day (the alerts app, when present)."""
-    try:
-        from alerts.services import alert_raise
-    except ImportError:
+    """RECONCILIATION_MISMATCH, one alert per store and day (alerts/services.py): raised when
+    the day's newest run has mismatches, resolved when a later run of the day has none."""
+    from alerts.services import alert_raise, alert_resolve
+
+    key = f"reconciliation:{run.store_id}:{run.day.isoformat()}"
+    if not run.mismatches:
+        try:
+            alert_resolve(kind=ALERT_KIND, key=key)
+        except Exception:
+            logger.exception("reconciliation: alert not resolved", extra={"run": run.pk})
         return
     parts = ", ".join(f"{label.lower()} {n}" for _, label, n in run.counts() if n)
     try:
         alert_raise(
-            kind="RECONCILIATION_MISMATCH",
-            key=f"reconciliation:{run.store_id}:{run.day.isoformat()}",
+            kind=ALERT_KIND,
+            key=key,
             title=f"{run.store.name} {run.day}: {run.mismatches} reconciliation mismatch(es)",
             detail=f"{parts}. /financial/reconciliation/runs/{run.pk}/",
             store=run.store,

@@ -76,6 +76,7 @@ class JwoStoreMappingEditForm(forms.ModelForm):
             "fa_strategy",
             "preauth_amount",
             "refund_auto_approve_limit",
+            "alert_emails",
             "entry_app",
             "entry_card",
             "is_active",

@@ -54,6 +54,7 @@ _MUTABLE_FIELDS = (
     "fa_strategy",
     "preauth_amount",
     "refund_auto_approve_limit",
+    "alert_emails",
     "entry_app",
     "entry_card",
     "is_active",

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "payments",
+    "alerts",
     "connector",
     "portal",
     "feeds",
@@ -277,6 +278,12 @@ JWO_INTRADAY_COLUMNS = env.json(
 SANDBOX_REPORTING_INTERVAL_SECONDS = env.int("SANDBOX_REPORTING_INTERVAL_SECONDS", default=900)
 SANDBOX_INTRADAY_BUCKET = env("SANDBOX_INTRADAY_BUCKET", default="jwo-intraday-reports")
 SANDBOX_INTRADAY_QUEUE_NAME = env("SANDBOX_INTRADAY_QUEUE_NAME", default="jwo-intraday-files")
+
+# --- Alerts (alerts/services.py) -------------------------------------------------------------
+# Who is e-mailed about an alert whose store has no alert e-mails (and house-wide ones), and a
+# Slack-compatible incoming webhook that gets {"text": ...} when an alert opens.
+ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
+ALERT_WEBHOOK_URL = env("ALERT_WEBHOOK_URL", default="")
 
 # --- Health -----------------------------------------------------------------------------------
 HEALTH_BROKER_TIMEOUT_SECONDS = 3

@@ -108,10 +108,12 @@ def test_a_decline_emails_the_stores_contacts(client, deliver, mapping):
     StoreContact.objects.create(
         store=mapping.store, email="quiet@store.example", notify_declines=False
     )
+    mapping.alert_emails = "alerts@store.example, manager@store.example"
+    mapping.save()
     deliver(payment(status="CaptureDeclined", trip="trip-9"))
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
-    assert message.to == ["manager@store.example"]
+    assert message.to == ["alerts@store.example", "manager@store.example"]
     assert "trip-9" in message.subject and "CaptureDeclined" in message.body
     assert FeedEvent.objects.get().notified_at is not None
 
