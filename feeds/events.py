@@ -59,6 +59,8 @@ def _envelope(body: str) -> dict[str, Any]:
     event_id = event.get("id")
     if not isinstance(event_id, str) or not event_id.strip():
         raise InvalidEvent("id", "required (the EventBridge event id)")
+    if "\x00" in event_id:
+        raise InvalidEvent("id", "contains a NUL character")
     if len(event_id) > 255:
         raise InvalidEvent("id", "longer than 255 characters")
     if not isinstance(event.get("detail", {}), dict):
@@ -85,9 +87,22 @@ def _time(value: Any) -> datetime | None:
     return None
 
 
+def no_nul(value: Any) -> Any:
+    """PostgreSQL's text and jsonb cannot hold NUL: it becomes U+FFFD (strings in lists and
+    objects too)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [no_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {no_nul(k): no_nul(v) for k, v in value.items()}
+    return value
+
+
 def feed_event_receive(*, body: str, via: str = "HTTP") -> tuple[FeedEvent, bool]:
     """Store an event before anything else. (event, created); a duplicate ``id`` returns the
     stored one. A malformed body is stored as REJECTED and InvalidEvent raised."""
+    body = no_nul(body)  # a NUL escaped inside the JSON stays as its escape
     try:
         event = _envelope(body)
     except InvalidEvent as exc:
@@ -100,8 +115,8 @@ def feed_event_receive(*, body: str, via: str = "HTTP") -> tuple[FeedEvent, bool
             stored = FeedEvent.objects.create(
                 event_id=event["id"].strip(),
                 received_via=via,
-                source=str(event.get("source", ""))[:255],
-                detail_type=str(event.get("detail-type", ""))[:255],
+                source=no_nul(str(event.get("source", "")))[:255],
+                detail_type=no_nul(str(event.get("detail-type", "")))[:255],
                 event_time=_time(event.get("time")),
                 raw=body[:1_000_000],
             )
@@ -214,7 +229,7 @@ def feed_event_process(*, event: FeedEvent) -> FeedEvent:
         return event
     event.attempts += 1
     try:
-        data = json.loads(event.raw)
+        data = no_nul(json.loads(event.raw))
         detail = data.get("detail") or {}
         kind, subtype = _kind_and_subtype(data, detail)
         event.kind, event.subtype = kind, subtype

@@ -370,7 +370,8 @@ def intraday_file_fetch(
             size=len(body),
             last_modified=answer["LastModified"],
             received_via=via,
-            content=body.decode("utf-8-sig", errors="replace"),
+            # PostgreSQL's text cannot hold NUL: it is kept as U+FFFD (and reported as bad data)
+            content=body.decode("utf-8-sig", errors="replace").replace("\x00", "\ufffd"),
         )
     except IntegrityError:  # another worker stored it first
         return None
