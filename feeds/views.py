@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_not_required, permission_requir
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -68,7 +69,7 @@ def event_replay(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"Event {event.event_id} failed again: {event.error}")
     else:
         messages.success(request, f"Event {event.event_id}: {event.get_status_display()}.")
-    return redirect(f"{request.path.rsplit('/', 3)[0]}/?status=FAILED")
+    return redirect(f"{reverse('feeds:events')}?status=FAILED")
 
 
 @permission_required("feeds.view_intradayfile", raise_exception=True)

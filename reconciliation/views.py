@@ -85,7 +85,11 @@ def days(request: HttpRequest) -> HttpResponse:
 @permission_required("reconciliation.add_reconciliationrun", raise_exception=True)
 @require_POST
 def run_now(request: HttpRequest) -> HttpResponse:
-    store = get_object_or_404(Store, pk=request.POST.get("store") or 0, jwo_mapping__isnull=False)
+    store_pk = request.POST.get("store", "")
+    if not store_pk.isdigit():
+        messages.error(request, "store: choose a mapped store.")
+        return redirect("reconciliation:days")
+    store = get_object_or_404(Store, pk=int(store_pk), jwo_mapping__isnull=False)
     try:
         day = date.fromisoformat(request.POST.get("day", ""))
     except ValueError:

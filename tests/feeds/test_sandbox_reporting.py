@@ -124,3 +124,28 @@ def test_a_reported_day_reconciles_to_exactly_the_injected_discrepancies(shop):
     earlier = reconciliation_run(store=store, day=yesterday.date(), trigger=RunTrigger.MANUAL)
     assert (earlier.ours, earlier.matched, earlier.mismatches) == (1, 1, 0)  # the late order
     assert Order.objects.get(trip__trip_id=declined.trip_id).status == "ERROR"
+
+
+@pytest.mark.django_db
+def test_the_bucket_listing_loads_what_no_notification_announced(sqs_server, settings):
+    from feeds import aws
+    from tests.feeds.helpers import csv_text, row
+
+    settings.JWO_INTRADAY_S3_ENDPOINT_URL = sqs_server
+    settings.JWO_INTRADAY_S3_BUCKET = "amzn-reports"
+    settings.JWO_INTRADAY_S3_PREFIX = "intraday/"
+    JwoStoreMappingFactory(jwo_store_id="jwo-a")
+    s3 = aws.s3_client()
+    s3.create_bucket(Bucket="amzn-reports")
+    s3.put_object(Bucket="amzn-reports", Key="intraday/f1.csv", Body=csv_text([row("t1")]))
+    s3.put_object(Bucket="amzn-reports", Key="other/ignored.csv", Body=b"x")
+    assert intraday_bucket_list() == 1
+    file = IntradayFile.objects.get()
+    assert (file.key, file.received_via, file.rows_loaded) == ("intraday/f1.csv", "LISTING", 1)
+    assert intraday_bucket_list() == 0  # listed again: nothing downloaded twice
+    # the object rewritten (a new ETag) is a new file; its rows win over the old ones
+    s3.put_object(
+        Bucket="amzn-reports", Key="intraday/f1.csv", Body=csv_text([row("t1", total="5.00")])
+    )
+    assert intraday_bucket_list() == 1
+    assert AmazonOrder.objects.get(trip_id="t1").total == Decimal("5.00")

@@ -155,6 +155,12 @@ def test_merchant_runs_a_day_on_demand_and_drills_down(store, client):
     assert b"f1" in drill.content and b"Every file row naming this trip" in drill.content
     bad = client.post("/financial/reconciliation/run/", {"store": store.pk, "day": "30/11"})
     assert bad.status_code == 302 and ReconciliationRun.objects.count() == 1
+    for store_value in ("abc", "", "99999"):
+        response = client.post(
+            "/financial/reconciliation/run/", {"store": store_value, "day": "2026-11-30"}
+        )
+        assert response.status_code in (302, 404)
+    assert ReconciliationRun.objects.count() == 1
 
 
 def test_csv_export_is_utf8_and_neutralises_formulas(store, client):
