@@ -65,6 +65,10 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
 @require_POST
 def event_replay(request: HttpRequest, pk: int) -> HttpResponse:
     event = services.feed_event_replay(event=get_object_or_404(FeedEvent, pk=pk))
+    logger.info(
+        "feed event replayed",
+        extra={"feed_event": event.event_id, "user_id": request.user.pk, "status": event.status},
+    )
     if event.status == EventStatus.FAILED:
         messages.error(request, f"Event {event.event_id} failed again: {event.error}")
     else:

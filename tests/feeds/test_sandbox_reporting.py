@@ -149,3 +149,33 @@ def test_the_bucket_listing_loads_what_no_notification_announced(sqs_server, set
     )
     assert intraday_bucket_list() == 1
     assert AmazonOrder.objects.get(trip_id="t1").total == Decimal("5.00")
+
+
+@pytest.mark.django_db
+def test_the_event_feed_from_an_sqs_queue(sqs_server, settings, django_capture_on_commit_callbacks):
+    import json
+
+    from feeds import aws
+    from feeds.events import feed_events_consume
+
+    settings.JWO_REPORTING_SQS_ENDPOINT_URL = sqs_server
+    settings.JWO_EVENT_SQS_QUEUE_NAME = "jwo-events"
+    JwoStoreMappingFactory(jwo_store_id="jwo-a")
+    sqs = aws.sqs_client()
+    url = sqs.create_queue(QueueName="jwo-events")["QueueUrl"]
+    event = {"id": "q-1", "detail-type": "JWO Payment Event",
+             "detail": {"storeId": "jwo-a", "shoppingTripId": "t1", "status": "CaptureApproved",
+                        "amount": 3}}  # fmt: skip
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))  # at least once
+    wrapped = {"Type": "Notification", "Message": json.dumps({**event, "id": "q-2"})}
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(wrapped))  # through SNS
+    sqs.send_message(QueueUrl=url, MessageBody="not an event")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert feed_events_consume() == 2
+    assert dict(FeedEvent.objects.values_list("event_id", "status").exclude(event_id=None)) == {
+        "q-1": EventStatus.PROCESSED,
+        "q-2": EventStatus.PROCESSED,
+    }
+    assert FeedEvent.objects.filter(status=EventStatus.REJECTED, received_via="SQS").count() == 1
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages") is None
