@@ -25,6 +25,7 @@ install: $(STAMP) ## create .venv and install the pinned dependencies
 migrate: $(STAMP) ## apply migrations and load the demo data
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_reconciliation_demo
 
 run: migrate ## serve the console, a Celery worker and beat on http://127.0.0.1:8000 (Ctrl-C stops all)
 	$(BIN)/honcho --procfile Procfile.dev start

@@ -17,6 +17,9 @@ NAVIGATION: list[tuple[str, list[tuple[str, str, str]]]] = [
         [
             ("Orders", "payments:orders", "orders.view_order"),
             ("Refunds", "payments:refunds", "payments.view_refund"),
+            ("Reconciliation", "reconciliation:days", "reconciliation.view_reconciliationrun"),
+            ("Amazon's files", "feeds:files", "feeds.view_intradayfile"),
+            ("Event feed", "feeds:events", "feeds.view_feedevent"),
         ],
     ),
     (

@@ -31,6 +31,9 @@ _PAYMENTS_MODELS = ["paymentattempt", "paymentreceipt", "refund", "payoff", "pay
 
 _ORDERS_MODELS = ["order", "orderline", "orderevent", "shoppingtrip", "promotion", "taxrate"]
 
+_FEEDS_MODELS = ["intradayfile", "intradayrowerror", "amazonorder", "amazonorderline",
+                 "feedevent", "storecontact", "intradaycolumn"]  # fmt: skip
+_RECONCILIATION_MODELS = ["reconciliationrun", "reconciliationitem"]
 _ALERTS_MODELS = ["alert", "alertevent"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -54,6 +57,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "alerts.acknowledge_alert",
         "payments.refund_order",
         "payments.change_refund",  # approve or reject shoppers' refund requests
+        *_perms("feeds", ["view"], _FEEDS_MODELS),
+        *_perms("feeds", ["add", "change", "delete"], ["storecontact", "intradaycolumn"]),
+        "feeds.replay_feedevent",
+        *_perms("reconciliation", ["view"], _RECONCILIATION_MODELS),
+        "reconciliation.add_reconciliationrun",  # reconcile a day on demand
     ],
     STAFF: [
         *_perms("stores", ["view"], _STORES_MODELS),
@@ -63,6 +71,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("orders", ["view"], _ORDERS_MODELS),
         *_perms("payments", ["view"], _PAYMENTS_MODELS),
         "orders.retry_payment",
+        *_perms("feeds", ["view"], _FEEDS_MODELS),
+        *_perms("reconciliation", ["view"], _RECONCILIATION_MODELS),
         *_perms("alerts", ["view"], _ALERTS_MODELS),
         "alerts.acknowledge_alert",  # staff on duty acknowledge alerts too
     ],

@@ -3,10 +3,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from dashboard import views as dashboard_views
+
 from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("livez", views.livez, name="livez"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -15,7 +17,9 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("shoppers/", include("shoppers.urls")),
     path("pricing/", include("orders.urls")),
+    path("financial/reconciliation/", include("reconciliation.urls")),
     path("financial/", include("payments.urls")),
+    path("feeds/", include("feeds.urls")),
     path("portal/", include("portal.urls")),
     path("alerts/", include("alerts.urls")),
     path("", include("connector.urls")),  # Amazon's paths, at the root of the host

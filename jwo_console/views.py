@@ -7,11 +7,6 @@ from django.views.decorators.http import require_GET
 from .health import check_broker, check_database, check_worker
 
 
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "jwo_console/home.html")
-
-
 @login_not_required
 @never_cache
 @require_GET

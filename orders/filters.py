@@ -41,6 +41,12 @@ class OrderFilterSet(django_filters.FilterSet):
     preauth_expiring = django_filters.BooleanFilter(
         method="by_preauth_expiring", label="Pre-auth expiring"
     )
+    # The home page's links: orders whose retry window closes within N hours, and orders by
+    # the retry that recovered them.
+    retry_closes_within = django_filters.NumberFilter(
+        method="by_retry_window", label="Retry window closes within (hours)"
+    )
+    retries = django_filters.NumberFilter(field_name="retries", label="Retries made")
     sort = django_filters.ChoiceFilter(
         choices=[
             ("newest", "Newest first"),
@@ -65,6 +71,20 @@ class OrderFilterSet(django_filters.FilterSet):
             "collected_short",
             "preauth_expiring",
         ]
+
+    def by_retry_window(self, queryset, name, value):
+        """Created between (window - value) and window hours ago: still retryable, not for long."""
+        from datetime import timedelta
+
+        from django.conf import settings
+        from django.utils import timezone
+
+        if value is None or value <= 0:
+            return queryset
+        hours = settings.JWO_RETRY_WINDOW_HOURS
+        window, within = timedelta(hours=hours), timedelta(hours=min(float(value), hours))
+        now = timezone.now()
+        return queryset.filter(created_at__gt=now - window, created_at__lte=now - window + within)
 
     def search(self, queryset, name, value):
         value = value.strip()

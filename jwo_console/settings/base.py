@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "alerts",
     "connector",
     "portal",
+    "feeds",
+    "reconciliation",
+    "dashboard",
     "sandbox",  # its URLs are mounted only when JWO_SANDBOX is on
 ]
 
@@ -303,6 +306,44 @@ SANDBOX_PROCESSOR_API_KEY = env("SANDBOX_PROCESSOR_API_KEY", default="sandbox-pr
 # ReportPaymentStatus (Amazon-managed F&A): how soon a report Amazon did not accept is resent.
 JWO_FEEDBACK_RETRY_SECONDS = env.int("JWO_FEEDBACK_RETRY_SECONDS", default=60)
 
+# Amazon's reporting (feeds/): the intra-day files' bucket and queue, the event feed's key and
+# queue, and the column mapping of the files (headers → fields; the admin's rows add to it).
+# The sandbox writes files with exactly these headers (sandbox/reporting.py).
+JWO_INTRADAY_S3_BUCKET = env("JWO_INTRADAY_S3_BUCKET", default="")
+JWO_INTRADAY_S3_PREFIX = env("JWO_INTRADAY_S3_PREFIX", default="")
+JWO_INTRADAY_S3_ENDPOINT_URL = env("JWO_INTRADAY_S3_ENDPOINT_URL", default="")
+JWO_INTRADAY_SQS_QUEUE_URL = env("JWO_INTRADAY_SQS_QUEUE_URL", default="")
+JWO_INTRADAY_SQS_QUEUE_NAME = env("JWO_INTRADAY_SQS_QUEUE_NAME", default="")
+JWO_REPORTING_SQS_ENDPOINT_URL = env("JWO_REPORTING_SQS_ENDPOINT_URL", default="")
+JWO_EVENT_SQS_QUEUE_URL = env("JWO_EVENT_SQS_QUEUE_URL", default="")
+JWO_EVENT_SQS_QUEUE_NAME = env("JWO_EVENT_SQS_QUEUE_NAME", default="")
+# The shared header EventBridge's API destination sends (X-JWO-Event-Key); the previous key is
+# accepted too while rotating, as for the connector secret.
+JWO_EVENT_FEED_KEY = env("JWO_EVENT_FEED_KEY", default="")
+JWO_EVENT_FEED_KEY_PREVIOUS = env("JWO_EVENT_FEED_KEY_PREVIOUS", default="")
+JWO_INTRADAY_COLUMNS = env.json(
+    "JWO_INTRADAY_COLUMNS",
+    default={
+        "order_id": "trip_id",
+        "store_id": "store_id",
+        "order_time": "ordered_at",
+        "order_status": "status",
+        "currency": "currency",
+        "order_total": "order_total",
+        "captured_amount": "captured",
+        "refunded_amount": "refunded",
+        "line_id": "line_id",
+        "sku": "sku",
+        "quantity": "quantity",
+        "line_amount": "line_amount",
+        "line_tax": "line_tax",
+    },
+)
+# The sandbox's reporting (sandbox/reporting.py): how often it writes a file and posts events.
+SANDBOX_REPORTING_INTERVAL_SECONDS = env.int("SANDBOX_REPORTING_INTERVAL_SECONDS", default=900)
+SANDBOX_INTRADAY_BUCKET = env("SANDBOX_INTRADAY_BUCKET", default="jwo-intraday-reports")
+SANDBOX_INTRADAY_QUEUE_NAME = env("SANDBOX_INTRADAY_QUEUE_NAME", default="jwo-intraday-files")
+
 # --- Alerts (alerts/services.py) -------------------------------------------------------------
 # Who is e-mailed about an alert whose store has no alert e-mails (and house-wide ones), and a
 # Slack-compatible incoming webhook that gets {"text": ...} when an alert opens.
@@ -337,6 +378,23 @@ CELERY_BEAT_SCHEDULE = {
     "payment-status-reports": {
         "task": "payments.tasks.payment_status_reports_send_task",
         "schedule": 60.0,
+    },
+    # Amazon's reporting: file notifications and events from SQS (every 10 s), the bucket
+    # listing fallback (every 15 minutes), events whose task never ran (every 20 s), and the
+    # daily reconciliation (hourly: each store's yesterday once it has closed for an hour).
+    "intraday-notifications": {
+        "task": "feeds.tasks.intraday_notifications_consume_task",
+        "schedule": 10.0,
+    },
+    "intraday-bucket-listing": {"task": "feeds.tasks.intraday_bucket_list_task", "schedule": 900.0},
+    "feed-events-queue": {"task": "feeds.tasks.feed_events_consume_task", "schedule": 10.0},
+    "feed-events-sweep": {"task": "feeds.tasks.feed_events_sweep_task", "schedule": 20.0},
+    # The home page's order rollup: the last 49 hours every minute, 32 days every hour.
+    "order-stats-recent": {"task": "dashboard.tasks.order_stats_recent_task", "schedule": 60.0},
+    "order-stats-history": {"task": "dashboard.tasks.order_stats_history_task", "schedule": 3600.0},
+    "reconciliation-daily": {
+        "task": "reconciliation.tasks.reconciliation_daily_task",
+        "schedule": 3600.0,
     },
     "amazon-call-log-purge": {
         "task": "jwo_console.tasks.amazon_calls_purge_task",

@@ -12,6 +12,24 @@ SANDBOX_SQS_ENDPOINT_URL = env("SANDBOX_SQS_ENDPOINT_URL", default="http://127.0
 # ... and the console consumes them from there, as from Amazon's SNS → SQS in production.
 JWO_CATALOG_SQS_ENDPOINT_URL = env("JWO_CATALOG_SQS_ENDPOINT_URL", default=SANDBOX_SQS_ENDPOINT_URL)
 JWO_CATALOG_SQS_QUEUE_NAME = env("JWO_CATALOG_SQS_QUEUE_NAME", default="jwo-catalog-notifications")
+# Amazon's reporting, played by the sandbox on the same moto server: files to its S3 bucket with
+# a notification to SQS, events posted to /feeds/events, every 30 s (sandbox/reporting.py).
+JWO_INTRADAY_S3_ENDPOINT_URL = env("JWO_INTRADAY_S3_ENDPOINT_URL", default=SANDBOX_SQS_ENDPOINT_URL)
+JWO_REPORTING_SQS_ENDPOINT_URL = env(
+    "JWO_REPORTING_SQS_ENDPOINT_URL", default=SANDBOX_SQS_ENDPOINT_URL
+)
+JWO_INTRADAY_S3_BUCKET = env("JWO_INTRADAY_S3_BUCKET", default=SANDBOX_INTRADAY_BUCKET)  # noqa: F405
+JWO_INTRADAY_SQS_QUEUE_NAME = env(
+    "JWO_INTRADAY_SQS_QUEUE_NAME",
+    default=SANDBOX_INTRADAY_QUEUE_NAME,  # noqa: F405
+)
+JWO_EVENT_FEED_KEY = env("JWO_EVENT_FEED_KEY", default="local-event-feed-key")
+SANDBOX_REPORTING_INTERVAL_SECONDS = env.int("SANDBOX_REPORTING_INTERVAL_SECONDS", default=30)
+if JWO_SANDBOX and SANDBOX_SQS_ENDPOINT_URL:
+    CELERY_BEAT_SCHEDULE["sandbox-reporting"] = {  # noqa: F405
+        "task": "sandbox.tasks.sandbox_reporting_task",
+        "schedule": float(SANDBOX_REPORTING_INTERVAL_SECONDS),
+    }
 LOG_FORMAT = env("LOG_FORMAT", default="text")
 # Sign-in links and receipts are printed in the terminal `make run` runs in.
 # With the sandbox on, every mail is also kept for Sandbox → Outbox (sandbox/mail.py), which

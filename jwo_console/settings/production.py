@@ -17,6 +17,8 @@ if JWO_SANDBOX:
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production.")
 JWO_CONNECTOR_SECRET = env("JWO_CONNECTOR_SECRET")
+# The event feed's key has no default: without it /feeds/events answers 401 to everyone.
+JWO_EVENT_FEED_KEY = env("JWO_EVENT_FEED_KEY", default="")
 
 STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStaticFilesStorage"  # noqa: F405
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

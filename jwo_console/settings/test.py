@@ -7,6 +7,7 @@ DEBUG = False
 SECRET_KEY = "test-only-not-secret"
 JWO_SANDBOX = True
 JWO_CONNECTOR_SECRET = "test-connector-secret"
+JWO_EVENT_FEED_KEY = "test-event-feed-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True  # end-to-end tests switch it off and start a real worker
