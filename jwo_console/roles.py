@@ -33,6 +33,8 @@ _ORDERS_MODELS = ["order", "orderline", "orderevent", "shoppingtrip", "promotion
 
 _ALERTS_MODELS = ["alert", "alertevent"]
 
+_STOCK_MODELS = ["stocklevel", "stockmovement", "stockimport"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MERCHANT_ADMIN: [
         *_perms("stores", ["view"], _STORES_MODELS),
@@ -52,6 +54,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.retry_payment",
         *_perms("alerts", ["view"], _ALERTS_MODELS),
         "alerts.acknowledge_alert",
+        *_perms("stock", ["view"], _STOCK_MODELS),
+        "stock.count_stock",  # counts, adjustments, receipts, reorder points, CSV import
         "payments.refund_order",
         "payments.change_refund",  # approve or reject shoppers' refund requests
     ],
@@ -65,6 +69,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.retry_payment",
         *_perms("alerts", ["view"], _ALERTS_MODELS),
         "alerts.acknowledge_alert",  # staff on duty acknowledge alerts too
+        *_perms("stock", ["view"], _STOCK_MODELS),
     ],
 }
 

@@ -271,6 +271,11 @@ def order_price(
             )
             for n, (p, m) in enumerate(zip(priced.lines, meta, strict=True), start=1)
         )
+        # --- stock (issue 16): the order's items leave stock once, as it becomes PRICED ---
+        from stock.services import stock_deplete_for_order
+
+        stock_deplete_for_order(order=order)
+        # --- end stock ---
         if notify:
             order_priced.send(sender=Order, order_id=order.pk)
         return order_transition(

@@ -46,6 +46,7 @@ from orders.models import Order
 from orders.services import order_event, order_price, order_transition
 from shoppers.choices import LedgerKind
 from shoppers.services import ledger_book, ledger_has
+from stock.services import stock_return_for_refund
 from stores.choices import PaymentMode
 from stores.models import JwoStoreMapping
 
@@ -1046,6 +1047,7 @@ def refund_send(*, refund_id: int) -> Refund:
                 amount=str(locked.amount),
                 reconciliation_id=locked.reconciliation_id,
             )
+            stock_return_for_refund(refund=locked)  # stock (issue 16): refunded lines go back
             _notify(signals.refund_changed, refund_id=locked.pk)
     logger.info("refund sent", extra={"order_id": order.pk, "refund_id": locked.pk})
     return locked

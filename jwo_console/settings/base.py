@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "orders",
     "payments",
     "alerts",
+    "stock",
     "connector",
     "portal",
     "sandbox",  # its URLs are mounted only when JWO_SANDBOX is on
@@ -270,6 +271,11 @@ CELERY_BEAT_SCHEDULE = {
     "payment-status-reports": {
         "task": "payments.tasks.payment_status_reports_send_task",
         "schedule": 60.0,
+    },
+    # Stock: put back what orders never charged took (stores that say so), every 10 minutes.
+    "stock-unpaid-restore": {
+        "task": "stock.tasks.stock_unpaid_restore_sweep_task",
+        "schedule": 600.0,
     },
     "amazon-call-log-purge": {
         "task": "jwo_console.tasks.amazon_calls_purge_task",
