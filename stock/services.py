@@ -21,6 +21,7 @@ import csv
 import hashlib
 import io
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,6 +65,27 @@ def trip_ref(*, jwo_store_id: str, trip_id: str) -> str:
     return f"trip:{digest.hexdigest()}"
 
 
+_SOURCE_CACHE: dict[int, tuple[str, float]] = {}
+SOURCE_CACHE_SECONDS = 10.0
+
+
+def stock_source_for(*, store_id: int) -> str:
+    """The store's stock source, cached for a few seconds per process (depletion is on the
+    pricing path). A stale answer right after a switch cannot deplete a trip twice: both
+    sources write the trip's unique ref."""
+    now = time.monotonic()
+    cached = _SOURCE_CACHE.get(store_id)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    source = _stock_settings(store_id)[0]
+    _SOURCE_CACHE[store_id] = (source, now + SOURCE_CACHE_SECONDS)
+    return source
+
+
+def stock_source_cache_clear(**_kwargs: Any) -> None:
+    _SOURCE_CACHE.clear()
+
+
 def _stock_settings(store_id: int) -> tuple[str, bool, bool]:
     row = (
         JwoStoreMapping.objects.filter(store_id=store_id)
@@ -89,10 +111,18 @@ def _q(value: Any) -> Decimal:
 
 
 def _apply(
-    *, store_id: int, deltas: dict[int, Decimal], now: datetime, counted: bool = False
+    *,
+    store_id: int,
+    deltas: dict[int, Decimal],
+    now: datetime,
+    counted: bool = False,
+    movement: dict[str, Any] | None = None,
 ) -> dict[int, _Moved]:
     """Add each delta to its store item's on hand (creating the level at 0 first), in one
-    statement, rows in store-item order. Must run inside a transaction."""
+    statement, rows in store-item order. Must run inside a transaction.
+
+    On PostgreSQL, with ``movement`` (kind, ref, order_id, reason, actor_id), the same
+    statement also writes the movements (a data-modifying CTE): one round trip for both."""
     if not deltas:
         return {}
     table = StockLevel._meta.db_table
@@ -105,13 +135,38 @@ def _apply(
     for sid in ids:
         params += [sid, store_id, deltas[sid], counted_at, stamp, stamp, stamp]
     counted_sql = ", last_counted_at = EXCLUDED.last_counted_at" if counted else ""
-    sql = (
+    upsert = (
         f"INSERT INTO {table} (store_item_id, store_id, on_hand, last_counted_at, "  # noqa: S608
         f"last_movement_at, created_at, updated_at) VALUES {rows} "
         f"ON CONFLICT (store_item_id) DO UPDATE SET on_hand = {table}.on_hand + EXCLUDED.on_hand, "
         f"last_movement_at = EXCLUDED.last_movement_at, updated_at = EXCLUDED.updated_at"
         f"{counted_sql} RETURNING store_item_id, on_hand, reorder_point"
     )
+    if movement is not None:
+        moves = StockMovement._meta.db_table
+        deltas_sql = ", ".join(["(%s::bigint, %s::numeric)"] * len(ids))
+        sql = (
+            f"WITH lv AS ({upsert}), mv AS ("  # noqa: S608
+            f"INSERT INTO {moves} (store_item_id, store_id, kind, quantity, on_hand_after, ref, "
+            "order_id, reason, actor_id, created_at) "
+            "SELECT lv.store_item_id, %s::bigint, %s::varchar, d.q, lv.on_hand, %s::varchar, "
+            "%s::bigint, %s::varchar, %s::bigint, %s::timestamptz "
+            f"FROM lv JOIN (VALUES {deltas_sql}) AS d (sid, q) ON d.sid = lv.store_item_id) "
+            "SELECT store_item_id, on_hand, reorder_point FROM lv"
+        )
+        params += [
+            store_id,
+            movement["kind"],
+            movement["ref"],
+            movement["order_id"],
+            movement["reason"][:300],
+            movement["actor_id"],
+            stamp,
+        ]
+        for sid in ids:
+            params += [sid, deltas[sid]]
+    else:
+        sql = upsert
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         returned = cursor.fetchall()
@@ -176,18 +231,30 @@ def _move(
     now = timezone.now()
     try:
         with transaction.atomic():
-            moved = _apply(store_id=store_id, deltas=deltas, now=now, counted=counted)
-            _record(
-                store_id=store_id,
-                moved=moved,
-                deltas=deltas,
-                kind=kind,
-                now=now,
-                ref=ref,
-                order_id=order_id,
-                reason=reason,
-                actor=actor,
-            )
+            if connection.vendor == "postgresql":
+                movement = {
+                    "kind": str(kind),
+                    "ref": ref,
+                    "order_id": order_id,
+                    "reason": reason,
+                    "actor_id": getattr(actor, "pk", None),
+                }
+                moved = _apply(
+                    store_id=store_id, deltas=deltas, now=now, counted=counted, movement=movement
+                )
+            else:
+                moved = _apply(store_id=store_id, deltas=deltas, now=now, counted=counted)
+                _record(
+                    store_id=store_id,
+                    moved=moved,
+                    deltas=deltas,
+                    kind=kind,
+                    now=now,
+                    ref=ref,
+                    order_id=order_id,
+                    reason=reason,
+                    actor=actor,
+                )
     except IntegrityError:
         logger.warning("stock movement exists already", extra={"ref": ref, "kind": kind})
         return {}
@@ -251,16 +318,24 @@ def _low_stock_check(*, store_id: int, moved: Iterable[_Moved], recheck: bool) -
 # --- JWO sales and what comes back -----------------------------------------------------------
 
 
-def _entitlements_by_sku(*, store_id: int, skus: Iterable[str]) -> dict[str, int]:
+def _entitlements_by_sku(*, store: Store, skus: Iterable[str]) -> dict[str, int]:
+    """SKU → the store's entitlement id (by the merchant's unique SKU index)."""
     return dict(
-        StoreItem.objects.filter(store_id=store_id, item__sku__in=set(skus)).values_list(
-            "item__sku", "pk"
+        StoreItem.objects.filter(
+            store_id=store.pk, item__merchant_id=store.merchant_id, item__sku__in=set(skus)
         )
+        .order_by()
+        .values_list("item__sku", "pk")
     )
 
 
 def _deplete(
-    *, store_id: int, ref: str, lines: Iterable[tuple[str, Decimal]], order_id: int | None
+    *,
+    store_id: int,
+    merchant_id: int,
+    ref: str,
+    lines: Iterable[tuple[str, Decimal]],
+    order_id: int | None,
 ) -> int:
     quantities: dict[str, Decimal] = {}
     for sku, quantity in lines:
@@ -272,8 +347,11 @@ def _deplete(
         ref=ref, kind=MovementKind.JWO_SALE, store_item_id=OuterRef("pk")
     )
     entitlements = (
-        StoreItem.objects.filter(store_id=store_id, item__sku__in=list(quantities))
+        StoreItem.objects.filter(
+            store_id=store_id, item__merchant_id=merchant_id, item__sku__in=list(quantities)
+        )
         .annotate(done=Exists(sold_already))
+        .order_by()
         .values_list("item__sku", "pk", "done")
     )
     # An unknown SKU never reaches a priced order; a CART event's is skipped.
@@ -284,20 +362,46 @@ def _deplete(
     return len(moved)
 
 
+_ORDER_SALES_SQL = """
+    SELECT si.id, SUM(ol.quantity), EXISTS (
+        SELECT 1 FROM stock_stockmovement m
+        WHERE m.ref = %s AND m.kind = %s AND m.store_item_id = si.id)
+    FROM orders_orderline ol
+    JOIN catalog_item i ON i.merchant_id = %s AND i.sku = ol.sku
+    JOIN catalog_storeitem si ON si.item_id = i.id AND si.store_id = %s
+    WHERE ol.order_id = %s
+    GROUP BY si.id
+"""
+
+
 def stock_deplete_for_order(*, order) -> int:
     """Take a priced order's items out of its store's stock, once. Called inside the pricing
     transaction (orders/services.py ``order_price``). Returns how many items moved (0 when the
-    store's stock source is the CART event, or the trip was depleted already)."""
-    source, _, _ = _stock_settings(order.store_id)
-    if source != StockSource.ORDER:
+    store's stock source is the CART event, or the trip was depleted already).
+
+    Kept to four round trips besides the savepoint (pricing waits for them): the order's lines
+    with their entitlements and whether the trip took each already, in one query; the levels
+    in one upsert; the movements in one insert. The store's stock source is cached briefly
+    (``stock_source_for``)."""
+    if stock_source_for(store_id=order.store_id) != StockSource.ORDER:
         return 0
     trip = order.trip
-    return _deplete(
+    ref = trip_ref(jwo_store_id=trip.jwo_store_id, trip_id=trip.trip_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ORDER_SALES_SQL,
+            [ref, MovementKind.JWO_SALE.value, order.store.merchant_id, order.store_id, order.pk],
+        )
+        rows = cursor.fetchall()
+    deltas = {sid: -_q(quantity) for sid, quantity, done in rows if not done}
+    moved = _move(
         store_id=order.store_id,
-        ref=trip_ref(jwo_store_id=trip.jwo_store_id, trip_id=trip.trip_id),
-        lines=order.lines.values_list("sku", "quantity"),
+        deltas=deltas,
+        kind=MovementKind.JWO_SALE,
+        ref=ref,
         order_id=order.pk,
     )
+    return len(moved)
 
 
 def stock_deplete_for_cart_event(
@@ -306,12 +410,12 @@ def stock_deplete_for_cart_event(
     """For the event feed: take a CART event's items (SKU, quantity) out of stock, once per
     trip, when the store's stock source is CART_EVENT (otherwise nothing: the priced order
     does it). The trip's priced order later finds the trip depleted and moves nothing."""
-    source, _, _ = _stock_settings(store.pk)
-    if source != StockSource.CART_EVENT:
+    if _stock_settings(store.pk)[0] != StockSource.CART_EVENT:
         return 0
     with transaction.atomic():
         return _deplete(
             store_id=store.pk,
+            merchant_id=store.merchant_id,
             ref=trip_ref(jwo_store_id=jwo_store_id, trip_id=trip_id),
             lines=items,
             order_id=None,
@@ -375,7 +479,7 @@ def stock_return_for_refund(*, refund) -> int:
     trip = order.trip
     ref = trip_ref(jwo_store_id=trip.jwo_store_id, trip_id=trip.trip_id)
     with transaction.atomic():
-        by_sku = _entitlements_by_sku(store_id=order.store_id, skus=quantities)
+        by_sku = _entitlements_by_sku(store=order.store, skus=quantities)
         sold = dict(
             StockMovement.objects.filter(ref=ref, kind=MovementKind.JWO_SALE).values_list(
                 "store_item_id", "quantity"
@@ -652,7 +756,7 @@ def _import_chunk(
     errors: list[dict],
     actor: AbstractBaseUser | None,
 ) -> int:
-    by_sku = _entitlements_by_sku(store_id=store.pk, skus=rows)
+    by_sku = _entitlements_by_sku(store=store, skus=rows)
     for sku, (number, *_rest) in rows.items():
         if sku not in by_sku:
             errors.append(
