@@ -14,6 +14,10 @@ SECRET = "test-connector-secret"
 
 @pytest.fixture
 def shop(db):
+    return make_shop()
+
+
+def make_shop():
     """A mapped store selling water, chips and apples (by the pound)."""
     mapping = JwoStoreMappingFactory(jwo_store_id="jwo-stock-1", alert_emails="ops@shop.example")
     store = mapping.store
