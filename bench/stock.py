@@ -137,6 +137,31 @@ def depletion(store, orders: int) -> tuple[list[float], list[float]]:
     return deplete_ms, price_ms
 
 
+def round_trip_floor(store) -> tuple[float, int]:
+    """The machine's floor: p50 of ``SELECT 1`` (the load of other processes shows here), and
+    how many statements one depletion sends (savepoint included)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.models import Order
+    from stock import services
+
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(300):
+            started = time.perf_counter()
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+            times.append((time.perf_counter() - started) * 1000)
+    order = Order.objects.filter(status="PRICED").select_related("trip", "store").first()
+    with transaction.atomic():
+        services.StockMovement.objects.filter(order=order).delete()
+        with CaptureQueriesContext(connection) as captured:
+            services.stock_deplete_for_order(order=order)
+        transaction.set_rollback(True)
+    return pct(times, 0.5), len(captured.captured_queries)
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * q))]
@@ -158,6 +183,7 @@ def main() -> None:
     seed_catalog(store, items)
     seeded = time.perf_counter() - started
     deplete_ms, price_ms = depletion(store, orders)
+    floor_ms, queries = round_trip_floor(store)
     # The first orders warm caches and connections up; the figure is the steady state.
     deplete_ms, price_ms = deplete_ms[20:], price_ms[20:]
 
@@ -183,6 +209,10 @@ def main() -> None:
         f"  depletion in order_price (5 lines)  p50 {pct(deplete_ms, 0.5):6.2f} ms  "
         f"p95 {pct(deplete_ms, 0.95):6.2f} ms  (target < 1 ms; whole order_price "
         f"p50 {pct(price_ms, 0.5):.1f} ms, {len(price_ms)} orders)"
+    )
+    print(
+        f"  ({queries} statements per depletion; a SELECT 1 round trip takes p50 "
+        f"{floor_ms:.3f} ms here now, load average {os.getloadavg()[0]:.1f})"
     )
     for label, (p50, p95) in timings:
         print(f"  stock page, {label:22} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  (target < 150 ms)")

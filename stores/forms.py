@@ -90,3 +90,7 @@ class JwoStoreMappingEditForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["web_register"].queryset = WebRegister.objects.filter(store=self.instance.store)
+        self.fields["stock_source"].required = False  # a form posted without it keeps the value
+
+    def clean_stock_source(self) -> str:
+        return self.cleaned_data.get("stock_source") or self.instance.stock_source

@@ -263,3 +263,27 @@ def test_export_neutralises_formulas_and_round_trips(merchant_client, shop):
 )
 def test_csv_safe(value, expected):
     assert services.csv_safe(value) == expected
+
+
+def test_stock_settings_are_edited_on_the_mapping_page_and_audited(merchant_client, shop):
+    url = reverse("stores:jwo-mapping-edit", args=[shop.pk])
+    form = merchant_client.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None and v is not False}
+    data["web_register"] = shop.web_register_id
+    data.update({"stock_source": "CART_EVENT", "stock_restore_unpaid": "on"})
+    data.pop("stock_return_refunds", None)  # unticked
+    assert merchant_client.post(url, data).status_code == 302
+    shop.refresh_from_db()
+    assert (shop.stock_source, shop.stock_restore_unpaid, shop.stock_return_refunds) == (
+        "CART_EVENT",
+        True,
+        False,
+    )
+    changed = {label for label, _b, _a in shop.changes.first().changed_fields_display()}
+    assert {
+        "Stock depleted by",
+        "Put back stock of orders never charged",
+        "Put refunded items back into stock",
+    } <= changed
+    # The cached source follows the change at once in this process.
+    assert services.stock_source_for(store_id=shop.store_id) == "CART_EVENT"
