@@ -156,6 +156,9 @@ def round_trip_floor(store) -> tuple[float, int]:
     order = Order.objects.filter(status="PRICED").select_related("trip", "store").first()
     with transaction.atomic():
         services.StockMovement.objects.filter(order=order).delete()
+        from django.db import reset_queries
+
+        reset_queries()
         with CaptureQueriesContext(connection) as captured:
             services.stock_deplete_for_order(order=order)
         transaction.set_rollback(True)

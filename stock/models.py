@@ -46,10 +46,17 @@ class StockMovement(models.Model):
     item out of stock once, and re-pricing or a retry cannot take it twice.
     """
 
+    # Few indexes: every JWO sale inserts here inside the pricing transaction. The
+    # (store_item, created_at) index serves the history, the sales sums and the foreign key.
     store_item = models.ForeignKey(
-        "catalog.StoreItem", on_delete=models.CASCADE, related_name="stock_movements"
+        "catalog.StoreItem",
+        on_delete=models.CASCADE,
+        related_name="stock_movements",
+        db_index=False,
     )
-    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=MovementKind.choices)
     quantity = models.DecimalField(**QUANTITY)
     on_hand_after = models.DecimalField(**QUANTITY)
@@ -59,7 +66,12 @@ class StockMovement(models.Model):
     )
     reason = models.CharField(max_length=300, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -110,6 +110,12 @@ def _q(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(QUANT)
 
 
+def _fetchall(sql: str, params: list[Any] | dict[str, Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _apply(
     *,
     store_id: int,
@@ -167,9 +173,7 @@ def _apply(
             params += [sid, deltas[sid]]
     else:
         sql = upsert
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        returned = cursor.fetchall()
+    returned = _fetchall(sql, params)
     moved = {}
     for sid, on_hand, reorder in returned:
         after = _q(on_hand)
@@ -374,25 +378,92 @@ _ORDER_SALES_SQL = """
 """
 
 
+# PostgreSQL: the whole depletion of an order in one statement:
+# the order's lines joined to the store's entitlements, less what the trip took already; the
+# levels moved (rows in store-item order); the movements written with on hand after.
+_ORDER_DEPLETE_PG = """
+    WITH sale AS (
+        SELECT si.id AS sid, -SUM(ol.quantity) AS q
+        FROM orders_orderline ol
+        JOIN catalog_item i ON i.merchant_id = %(merchant)s AND i.sku = ol.sku
+        JOIN catalog_storeitem si ON si.item_id = i.id AND si.store_id = %(store)s
+        WHERE ol.order_id = %(order)s AND NOT EXISTS (
+            SELECT 1 FROM stock_stockmovement m
+            WHERE m.ref = %(ref)s AND m.kind = %(kind)s AND m.store_item_id = si.id)
+        GROUP BY si.id
+    ), lv AS (
+        INSERT INTO stock_stocklevel (store_item_id, store_id, on_hand, last_counted_at,
+            last_movement_at, created_at, updated_at)
+        SELECT sid, %(store)s, q, NULL, %(now)s, %(now)s, %(now)s FROM sale ORDER BY sid
+        ON CONFLICT (store_item_id) DO UPDATE
+            SET on_hand = stock_stocklevel.on_hand + EXCLUDED.on_hand,
+                last_movement_at = EXCLUDED.last_movement_at, updated_at = EXCLUDED.updated_at
+        RETURNING store_item_id, on_hand, reorder_point
+    ), mv AS (
+        INSERT INTO stock_stockmovement (store_item_id, store_id, kind, quantity, on_hand_after,
+            ref, order_id, reason, actor_id, created_at)
+        SELECT lv.store_item_id, %(store)s, %(kind)s, sale.q, lv.on_hand, %(ref)s, %(order)s,
+            '', NULL, %(now)s
+        FROM lv JOIN sale ON sale.sid = lv.store_item_id
+    )
+    SELECT lv.store_item_id, lv.on_hand, lv.reorder_point, sale.q
+    FROM lv JOIN sale ON sale.sid = lv.store_item_id
+"""
+
+_ORDER_SALES_SQL = """
+    SELECT si.id, SUM(ol.quantity), EXISTS (
+        SELECT 1 FROM stock_stockmovement m
+        WHERE m.ref = %s AND m.kind = %s AND m.store_item_id = si.id)
+    FROM orders_orderline ol
+    JOIN catalog_item i ON i.merchant_id = %s AND i.sku = ol.sku
+    JOIN catalog_storeitem si ON si.item_id = i.id AND si.store_id = %s
+    WHERE ol.order_id = %s
+    GROUP BY si.id
+"""
+
+
 def stock_deplete_for_order(*, order) -> int:
     """Take a priced order's items out of its store's stock, once. Called inside the pricing
     transaction (orders/services.py ``order_price``). Returns how many items moved (0 when the
     store's stock source is the CART event, or the trip was depleted already).
 
-    Kept to four round trips besides the savepoint (pricing waits for them): the order's lines
-    with their entitlements and whether the trip took each already, in one query; the levels
-    in one upsert; the movements in one insert. The store's stock source is cached briefly
-    (``stock_source_for``)."""
+    Pricing waits for it, so on PostgreSQL it is one statement in a savepoint
+    (``_ORDER_DEPLETE_PG``); elsewhere a query and ``_move``. The store's stock source is
+    cached briefly (``stock_source_for``)."""
     if stock_source_for(store_id=order.store_id) != StockSource.ORDER:
         return 0
     trip = order.trip
     ref = trip_ref(jwo_store_id=trip.jwo_store_id, trip_id=trip.trip_id)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _ORDER_SALES_SQL,
-            [ref, MovementKind.JWO_SALE.value, order.store.merchant_id, order.store_id, order.pk],
-        )
-        rows = cursor.fetchall()
+    if connection.vendor == "postgresql":
+        params = {
+            "merchant": order.store.merchant_id,
+            "store": order.store_id,
+            "order": order.pk,
+            "ref": ref,
+            "kind": MovementKind.JWO_SALE.value,
+            "now": timezone.now(),
+        }
+        try:
+            with transaction.atomic():
+                rows = _fetchall(_ORDER_DEPLETE_PG, params)
+        except IntegrityError:  # the other source took the trip at this very moment
+            logger.warning("stock movement exists already", extra={"order_id": order.pk})
+            return 0
+        moved = [
+            _Moved(
+                store_item_id=sid,
+                before=_q(on_hand) - _q(q),
+                after=_q(on_hand),
+                reorder_point=None if reorder is None else _q(reorder),
+            )
+            for sid, on_hand, reorder, q in rows
+        ]
+        _low_stock_check(store_id=order.store_id, moved=moved, recheck=False)
+        return len(moved)
+    rows = _fetchall(
+        _ORDER_SALES_SQL,
+        [ref, MovementKind.JWO_SALE.value, order.store.merchant_id, order.store_id, order.pk],
+    )
     deltas = {sid: -_q(quantity) for sid, quantity, done in rows if not done}
     moved = _move(
         store_id=order.store_id,
