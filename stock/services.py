@@ -33,7 +33,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from alerts.choices import AlertKind, AlertSeverity
+from alerts.choices import UNRESOLVED, AlertKind, AlertSeverity
+from alerts.models import Alert
 from alerts.services import alert_raise, alert_resolve
 from catalog.models import StoreItem
 from jwo_console.exceptions import ApplicationError
@@ -300,6 +301,24 @@ def _low_stock_check(*, store_id: int, moved: Iterable[_Moved], recheck: bool) -
             pk__in=[m.store_item_id for m in raise_ids + resolve_ids]
         )
     }
+    key_of = {
+        m.store_item_id: low_stock_key(
+            store_id=store_id, item_id=entitlements[m.store_item_id].item_id
+        )
+        for m in raise_ids + resolve_ids
+    }
+    if recheck:  # a count or an import of many items: touch only alerts that change
+        open_keys = set(
+            Alert.objects.filter(
+                kind=AlertKind.LOW_STOCK, key__in=list(key_of.values()), status__in=UNRESOLVED
+            ).values_list("key", flat=True)
+        )
+        resolve_ids = [m for m in resolve_ids if key_of[m.store_item_id] in open_keys]
+        raise_ids = [
+            m
+            for m in raise_ids
+            if key_of[m.store_item_id] not in open_keys or m.after < 0 <= m.before
+        ]
     for m in resolve_ids:
         si = entitlements[m.store_item_id]
         alert_resolve(

@@ -287,3 +287,20 @@ def test_stock_settings_are_edited_on_the_mapping_page_and_audited(merchant_clie
     } <= changed
     # The cached source follows the change at once in this process.
     assert services.stock_source_for(store_id=shop.store_id) == "CART_EVENT"
+
+
+def test_an_import_opens_and_resolves_alerts_only_where_they_change(merchant_client, shop):
+    store = shop.store
+    header = "sku,on_hand,reorder_point\n"
+    _import(merchant_client, store, header + "WATER,1,5\nCHIPS,2,5\nAPPLES,9,5\n")
+    assert sorted(Alert.objects.filter(status="OPEN").values_list("title", flat=True)) == [
+        "Sea Salt Chips (CHIPS): 2 on hand",
+        "Spring Water 1L (WATER): 1 on hand",
+    ]
+    _import(merchant_client, store, header + "WATER,1,5\nCHIPS,2,5\nAPPLES,9,5\n")
+    assert set(Alert.objects.values_list("occurrences", flat=True)) == {1}  # nothing new
+    _import(merchant_client, store, header + "WATER,8,5\n")
+    assert list(Alert.objects.filter(status="OPEN").values_list("title", flat=True)) == [
+        "Sea Salt Chips (CHIPS): 2 on hand"
+    ]
+    assert Alert.objects.filter(status="RESOLVED").count() == 1
