@@ -23,14 +23,16 @@ LEVEL_FILTERS = {
 
 
 def stock_stores() -> QuerySet[Store]:
-    return Store.objects.order_by("name").only("pk", "name", "code", "time_zone")
+    return Store.objects.order_by("name").only("pk", "name", "code", "time_zone", "merchant_id")
 
 
 def stock_rows(*, store: Store, level: str = "", q: str = "") -> QuerySet[StoreItem]:
     """The store's entitlements with their stock level (a LEFT JOIN: an item never moved has
     none, and shows 0 on hand, never counted)."""
     qs = (
-        StoreItem.objects.filter(store=store)
+        # The merchant's SKU index (item_unique_sku) gives the order: a page reads its 50 rows
+        # by index instead of sorting the store's whole catalog.
+        StoreItem.objects.filter(store=store, item__merchant_id=store.merchant_id)
         .select_related("item", "stock")
         .only(
             "pk",
@@ -52,7 +54,7 @@ def stock_rows(*, store: Store, level: str = "", q: str = "") -> QuerySet[StoreI
         qs = qs.filter(stock__on_hand__lt=0)
     elif level == "never":
         qs = qs.filter(Q(stock__isnull=True) | Q(stock__last_counted_at__isnull=True))
-    return qs.order_by("item__sku", "pk")
+    return qs.order_by("item__sku")  # unique per merchant
 
 
 def store_day_start(*, store: Store, now: datetime) -> datetime:
