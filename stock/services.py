@@ -385,18 +385,6 @@ def _deplete(
     return len(moved)
 
 
-_ORDER_SALES_SQL = """
-    SELECT si.id, SUM(ol.quantity), EXISTS (
-        SELECT 1 FROM stock_stockmovement m
-        WHERE m.ref = %s AND m.kind = %s AND m.store_item_id = si.id)
-    FROM orders_orderline ol
-    JOIN catalog_item i ON i.merchant_id = %s AND i.sku = ol.sku
-    JOIN catalog_storeitem si ON si.item_id = i.id AND si.store_id = %s
-    WHERE ol.order_id = %s
-    GROUP BY si.id
-"""
-
-
 # PostgreSQL: the whole depletion of an order in one statement:
 # the order's lines joined to the store's entitlements, less what the trip took already; the
 # levels moved (rows in store-item order); the movements written with on hand after.
@@ -575,11 +563,19 @@ def stock_return_for_refund(*, refund) -> int:
                 "store_item_id", "quantity"
             )
         )
+        returned: dict[int, Decimal] = {}
+        for sid, quantity in StockMovement.objects.filter(
+            order_id=order.pk, kind=MovementKind.REFUND_RETURN
+        ).values_list("store_item_id", "quantity"):
+            returned[sid] = returned.get(sid, Decimal(0)) + quantity
         deltas = {
-            by_sku[sku]: min(_q(q), -sold[by_sku[sku]])
+            by_sku[sku]: min(
+                _q(q), -sold[by_sku[sku]] - returned.get(by_sku[sku], Decimal(0))
+            )  # never more back than the trip took, over all its refunds
             for sku, q in quantities.items()
             if sku in by_sku and by_sku[sku] in sold
         }
+        deltas = {sid: q for sid, q in deltas.items() if q > 0}
         moved = _move(
             store_id=order.store_id,
             deltas=deltas,

@@ -71,3 +71,22 @@ def test_an_amount_only_refund_and_a_store_that_keeps_refunds_out(paid_shop):
     )
     assert on_hand(store, "WATER") == Decimal("-2")
     assert not StockMovement.objects.filter(kind=MovementKind.REFUND_RETURN).exists()
+
+
+def test_two_refunds_never_return_more_than_the_trip_took(paid_shop):
+    store = paid_shop.store
+    order = _paid(("WATER", "3.0"))
+    line = order.lines.get()
+    for _ in range(2):
+        refund_approve(
+            refund=refund_request(
+                order=order,
+                amount=Decimal("2.00"),
+                reason_code="OTHER",
+                lines=[{"line_no": line.line_no, "quantity": "2", "amount": "2.00"}],
+            ),
+            actor=None,
+        )
+    assert on_hand(store, "WATER") == Decimal("0")  # 3 taken, 2 + 1 back
+    backs = StockMovement.objects.filter(kind=MovementKind.REFUND_RETURN)
+    assert sorted(backs.values_list("quantity", flat=True)) == [Decimal("1"), Decimal("2")]
