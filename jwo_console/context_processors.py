@@ -9,6 +9,7 @@ NAVIGATION: list[tuple[str, list[tuple[str, str, str]]]] = [
         [
             ("Items", "catalog:items", "catalog.view_storeitem"),
             ("Sync runs", "catalog:sync-runs", "catalog.view_catalogsyncrun"),
+            ("Stock", "stock:levels", "stock.view_stocklevel"),
             ("Import CSV", "catalog:import", "catalog.add_catalogimport"),
         ],
     ),

@@ -36,6 +36,8 @@ _FEEDS_MODELS = ["intradayfile", "intradayrowerror", "amazonorder", "amazonorder
 _RECONCILIATION_MODELS = ["reconciliationrun", "reconciliationitem"]
 _ALERTS_MODELS = ["alert", "alertevent"]
 
+_STOCK_MODELS = ["stocklevel", "stockmovement", "stockimport"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MERCHANT_ADMIN: [
         *_perms("stores", ["view"], _STORES_MODELS),
@@ -55,6 +57,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.retry_payment",
         *_perms("alerts", ["view"], _ALERTS_MODELS),
         "alerts.acknowledge_alert",
+        *_perms("stock", ["view"], _STOCK_MODELS),
+        "stock.count_stock",  # counts, adjustments, receipts, reorder points, CSV import
         "payments.refund_order",
         "payments.change_refund",  # approve or reject shoppers' refund requests
         *_perms("feeds", ["view"], _FEEDS_MODELS),
@@ -75,6 +79,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("reconciliation", ["view"], _RECONCILIATION_MODELS),
         *_perms("alerts", ["view"], _ALERTS_MODELS),
         "alerts.acknowledge_alert",  # staff on duty acknowledge alerts too
+        *_perms("stock", ["view"], _STOCK_MODELS),
     ],
 }
 

@@ -316,6 +316,10 @@ def order_price(*, order_id: int, actor: AbstractBaseUser | None = None) -> Orde
                 actor=actor,
                 now=now,
             )
+        # Stock (stock/services.py): the order's items leave stock once, as it becomes PRICED.
+        from stock.services import stock_deplete_for_order
+
+        stock_deplete_for_order(order=order)
         return order_transition(
             order=order,
             to=OrderStatus.PRICED,

@@ -21,6 +21,7 @@ from jwo_console.money import quantize
 from jwo_console.queueing import send_on_commit
 from orders.models import Order
 from orders.services import order_event
+from stock.services import stock_return_for_refund
 from stores.choices import PaymentMode
 from stores.models import JwoStoreMapping
 
@@ -296,6 +297,7 @@ def refund_send(*, refund_id: int) -> Refund:
                 amount=str(locked.amount),
                 reconciliation_id=locked.reconciliation_id,
             )
+            stock_return_for_refund(refund=locked)  # refunded lines go back (stock/services.py)
             _notify(signals.refund_changed, refund_id=locked.pk)
     logger.info("refund sent", extra={"order_id": order.pk, "refund_id": locked.pk})
     return locked

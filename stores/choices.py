@@ -59,3 +59,10 @@ class MappingChangeAction(models.TextChoices):
     CREATED = "CREATED", "Created"
     UPDATED = "UPDATED", "Updated"
     DELETED = "DELETED", "Removed"
+
+
+class StockSource(models.TextChoices):
+    """What depletes a store's stock for a JWO sale: one source, never both (stock/services.py)."""
+
+    ORDER = "ORDER", "The priced order"
+    CART_EVENT = "CART_EVENT", "Amazon's CART event (event feed)"

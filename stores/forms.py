@@ -89,6 +89,9 @@ class JwoStoreMappingEditForm(forms.ModelForm):
             "associate_trips",
             "cash_trips",
             "alert_emails",
+            "stock_source",
+            "stock_restore_unpaid",
+            "stock_return_refunds",
             "entry_app",
             "entry_card",
             "is_active",
@@ -100,3 +103,7 @@ class JwoStoreMappingEditForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["web_register"].queryset = WebRegister.objects.filter(store=self.instance.store)
         use_money_fields(self, ["preauth_amount", "refund_auto_approve_limit"])
+        self.fields["stock_source"].required = False  # a form posted without it keeps the value
+
+    def clean_stock_source(self) -> str:
+        return self.cleaned_data.get("stock_source") or self.instance.stock_source

@@ -17,6 +17,7 @@ from .choices import (
     LoyaltyProvider,
     MappingChangeAction,
     PaymentMode,
+    StockSource,
     TripPolicy,
 )
 
@@ -221,6 +222,25 @@ class JwoStoreMapping(BaseModel):
         help_text="Who is e-mailed when an alert about this store opens (comma-separated). "
         "Blank: the house-wide ALERT_EMAILS.",
     )
+    stock_source = models.CharField(
+        "stock depleted by",
+        max_length=12,
+        choices=StockSource.choices,
+        default=StockSource.ORDER,
+        help_text="What takes a JWO sale out of stock: the priced order, or Amazon's CART "
+        "event once the event feed is on. One of them, never both.",
+    )
+    stock_restore_unpaid = models.BooleanField(
+        "put back stock of orders never charged",
+        default=False,
+        help_text="When an order's retry window closes with nothing captured, its items go back "
+        "into stock.",
+    )
+    stock_return_refunds = models.BooleanField(
+        "put refunded items back into stock",
+        default=True,
+        help_text="Items of a refund (by line) go back into stock when Amazon confirms it.",
+    )
     entry_app = models.BooleanField("app entry (QR code)", default=True)
     entry_card = models.BooleanField("card entry (tap)", default=True)
     is_active = models.BooleanField("active", default=True)
@@ -300,6 +320,9 @@ class JwoStoreMapping(BaseModel):
             "associate_trips": self.get_associate_trips_display(),
             "cash_trips": self.get_cash_trips_display(),
             "alert_emails": self.alert_emails,
+            "stock_source": self.get_stock_source_display(),
+            "stock_restore_unpaid": self.stock_restore_unpaid,
+            "stock_return_refunds": self.stock_return_refunds,
             "entry_app": self.entry_app,
             "entry_card": self.entry_card,
             "is_active": self.is_active,

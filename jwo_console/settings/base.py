@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "orders",
     "payments",
     "alerts",
+    "stock",
     "connector",
     "portal",
     "feeds",
@@ -395,6 +396,11 @@ CELERY_BEAT_SCHEDULE = {
     "reconciliation-daily": {
         "task": "reconciliation.tasks.reconciliation_daily_task",
         "schedule": 3600.0,
+    },
+    # Stock: put back what orders never charged took (stores that say so), every 10 minutes.
+    "stock-unpaid-restore": {
+        "task": "stock.tasks.stock_unpaid_restore_sweep_task",
+        "schedule": 600.0,
     },
     "amazon-call-log-purge": {
         "task": "jwo_console.tasks.amazon_calls_purge_task",

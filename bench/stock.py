@@ -1,0 +1,225 @@
+"""Stock: what depletion adds to pricing an order, and Catalog → Stock for a store with 20,000
+items.
+
+Prints: the server time of ``stock_deplete_for_order`` inside ``order_price`` (p50 / p95 over
+priced orders of 5 lines, measured where pricing calls it; target: under 1 ms) next to the
+whole ``order_price``; and the stock page's server time (view and template) for a store with
+20,000 items and 7 days of sales movements, first page, each filter, a search and a deep page
+(target: p95 under 150 ms).
+
+PostgreSQL when DATABASE_URL points at it (as the issue asks); SQLite otherwise.
+
+    .venv/bin/python bench/stock.py [ITEMS] [ORDERS]
+"""
+
+import os
+import sys
+import time
+
+from _common import bench_store, django_setup, fresh_database, new_tmp, timed_get
+
+
+def seed_catalog(store, items: int) -> list[int]:
+    """``items`` items sold in ``store``, their stock levels (every 10th below its reorder
+    point, every 25th negative, a third never counted) and 7 days of sales movements."""
+    import random
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from catalog.models import Item, StoreItem
+    from stock.choices import MovementKind
+    from stock.models import StockLevel, StockMovement
+
+    rng = random.Random(16)
+    Item.objects.bulk_create(
+        Item(
+            merchant=store.merchant,
+            sku=f"SKU-{n:06d}",
+            name=f"Bench item {n}",
+            barcode=f"{n:012d}",
+            barcode_type="UPC",
+            category=f"Cat {n % 40}",
+        )
+        for n in range(items)
+    )
+    item_ids = list(Item.objects.filter(merchant=store.merchant).values_list("pk", flat=True))
+    StoreItem.objects.bulk_create(
+        (StoreItem(store=store, item_id=i, price=Decimal("1.99")) for i in item_ids),
+        batch_size=5000,
+    )
+    entitlements = list(StoreItem.objects.filter(store=store).values_list("pk", flat=True))
+    now = timezone.now()
+    levels = []
+    for k, sid in enumerate(entitlements):
+        on_hand = Decimal(-3 if k % 25 == 0 else rng.randint(0, 80))
+        levels.append(
+            StockLevel(
+                store_item_id=sid,
+                store=store,
+                on_hand=on_hand,
+                reorder_point=Decimal(90) if k % 10 == 0 else Decimal(5),
+                last_counted_at=None if k % 3 == 0 else now - timedelta(days=k % 30),
+            )
+        )
+    StockLevel.objects.bulk_create(levels, batch_size=5000)
+    moves = []
+    for k, sid in enumerate(entitlements):
+        for d in range(k % 12):  # 0-11 sales each over the last 7 days: ~110,000 movements
+            moves.append(
+                StockMovement(
+                    store_item_id=sid,
+                    store=store,
+                    kind=MovementKind.JWO_SALE,
+                    quantity=Decimal(-1),
+                    on_hand_after=0,
+                    created_at=now - timedelta(hours=(d * 13 + k) % 168),
+                )
+            )
+    StockMovement.objects.bulk_create(moves, batch_size=10000)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    return entitlements
+
+
+def depletion(store, orders: int) -> tuple[list[float], list[float]]:
+    """Price ``orders`` orders of 5 lines; time depletion where ``order_price`` calls it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    import stock.services as stock_services
+    from orders.models import Order, ShoppingTrip
+    from orders.services import order_price
+
+    deplete_ms: list[float] = []
+    original = stock_services.stock_deplete_for_order
+
+    def timed_deplete(*, order):
+        started = time.perf_counter()
+        try:
+            return original(order=order)
+        finally:
+            deplete_ms.append((time.perf_counter() - started) * 1000)
+
+    stock_services.stock_deplete_for_order = timed_deplete
+    now = timezone.now()
+    price_ms = []
+    try:
+        for n in range(orders):
+            cart = [
+                {"id": f"SKU-{(n * 7 + k * 131) % 20000:06d}", "quantity": {"value": "1"}}
+                for k in range(5)
+            ]
+            trip = ShoppingTrip.objects.create(
+                store=store,
+                jwo_store_id="jwo-bench",
+                trip_id=f"bench-stock-{n}",
+                started_at=now - timedelta(minutes=5),
+                ended_at=now,
+                entry_method="CARD",
+                auth_events=[],
+                cart_items=cart,
+            )
+            order = Order.objects.create(
+                trip=trip, store=store, delegation_mode="ORDER", currency="USD"
+            )
+            started = time.perf_counter()
+            priced = order_price(order_id=order.pk, notify=False)
+            price_ms.append((time.perf_counter() - started) * 1000)
+            assert priced.status == "PRICED", priced.error_message
+    finally:
+        stock_services.stock_deplete_for_order = original
+    return deplete_ms, price_ms
+
+
+def round_trip_floor(store) -> tuple[float, int]:
+    """The machine's floor: p50 of ``SELECT 1`` (the load of other processes shows here), and
+    how many statements one depletion sends (savepoint included)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.models import Order
+    from stock import services
+
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(300):
+            started = time.perf_counter()
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+            times.append((time.perf_counter() - started) * 1000)
+    order = Order.objects.filter(status="PRICED").select_related("trip", "store").first()
+    with transaction.atomic():
+        services.StockMovement.objects.filter(order=order).delete()
+        from django.db import reset_queries
+
+        reset_queries()
+        with CaptureQueriesContext(connection) as captured:
+            services.stock_deplete_for_order(order=order)
+        transaction.set_rollback(True)
+    return pct(times, 0.5), len(captured.captured_queries)
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * q))]
+
+
+def main() -> None:
+    items = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    orders = int(sys.argv[2]) if len(sys.argv) > 2 else 500
+    tmp = new_tmp("bench-stock-")
+    db_url = fresh_database("jwo_bench_stock", tmp)
+    django_setup(db_url, tmp, DEBUG="0")  # as in production: no query log in the timings
+
+    from django.test import Client
+
+    from tests.factories import merchant_admin
+
+    store, _ = bench_store()
+    started = time.perf_counter()
+    seed_catalog(store, items)
+    seeded = time.perf_counter() - started
+    deplete_ms, price_ms = depletion(store, orders)
+    floor_ms, queries = round_trip_floor(store)
+    # The first orders warm caches and connections up; the figure is the steady state.
+    deplete_ms, price_ms = deplete_ms[20:], price_ms[20:]
+
+    client = Client()
+    client.force_login(merchant_admin(username="bench-merchant"))
+    path = "/catalog/stock/"
+    base = {"store": store.pk}
+    pages = [
+        ("first page", base),
+        ("below reorder point", {**base, "level": "below"}),
+        ("negative", {**base, "level": "negative"}),
+        ("never counted", {**base, "level": "never"}),
+        ("search 'item 1234'", {**base, "q": "item 1234"}),
+        ("page 300 (deep)", {**base, "page": 300}),
+    ]
+    timings = [(label, timed_get(client, path, params, runs=40)) for label, params in pages]
+
+    print(
+        f"stock: {items:,} items seeded in {seeded:.1f} s on {db_url.split(':')[0]}, "
+        f"{os.cpu_count()} cores"
+    )
+    print(
+        f"  depletion in order_price (5 lines)  p50 {pct(deplete_ms, 0.5):6.2f} ms  "
+        f"p95 {pct(deplete_ms, 0.95):6.2f} ms  (target < 1 ms; whole order_price "
+        f"p50 {pct(price_ms, 0.5):.1f} ms, {len(price_ms)} orders)"
+    )
+    print(
+        f"  ({queries} statements per depletion; a SELECT 1 round trip takes p50 "
+        f"{floor_ms:.3f} ms here now, load average {os.getloadavg()[0]:.1f})"
+    )
+    for label, (p50, p95) in timings:
+        print(f"  stock page, {label:22} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  (target < 150 ms)")
+
+
+if __name__ == "__main__":
+    main()
