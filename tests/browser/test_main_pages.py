@@ -67,7 +67,7 @@ def test_main_pages_load_without_console_errors(page: Page, login, sandbox, sett
     assert errors == [], "\n".join(errors)
 
     page.goto(f"{sandbox.url}/financial/orders/{paid.pk}/")
-    expect(page.locator("#timeline")).to_contain_text("items=")
+    expect(page.locator("#timeline")).to_contain_text("cart_lines=")
     page.screenshot(path=str(DOCS / "order-page.png"), full_page=False)
     page.goto(f"{sandbox.url}/sandbox/outbox/")
     expect(page.locator("#outbox")).to_contain_text("sign-in", ignore_case=True)
