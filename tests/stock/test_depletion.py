@@ -42,8 +42,10 @@ def test_re_pricing_and_retries_deplete_once(shop):
     store = shop.store
     order = walk_out(("WATER", "2.0"))
     assert on_hand(store, "WATER") == Decimal("-2")
-    # Payments put it in ERROR, and something prices it again: the lines are written anew.
-    Order.objects.filter(pk=order.pk).update(status="ERROR", error_stage="PAYMENT")
+    # It went back to ERROR at the pricing stage (say, the loyalty provider did not answer) and
+    # is priced again: the lines are written anew. (An order in ERROR at the payment stage is
+    # never priced again: it keeps its lines.)
+    Order.objects.filter(pk=order.pk).update(status="ERROR", error_stage="PRICING")
     again = order_price(order_id=order.pk)
     assert again.status == "PRICED"
     assert on_hand(store, "WATER") == Decimal("-2")
