@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.amazon.notifications import parse as parse_sns
+from stock.services import stock_deplete_for_cart_event
 from stores.models import JwoStoreMapping, email_list
 
 from . import aws
@@ -269,7 +270,28 @@ def feed_event_process(*, event: FeedEvent) -> FeedEvent:
     event.save()
     if event.status == EventStatus.PROCESSED and event.subtype in DECLINE_SUBTYPES:
         decline_notify(event=event)
+    if event.status == EventStatus.PROCESSED and event.kind == EventKind.CART:
+        _deplete_stock(event)
     return event
+
+
+def _deplete_stock(event: FeedEvent) -> int:
+    """A store whose stock source is Amazon's CART event takes the cart's items out of stock
+    here, once per trip (stock/services.py; the priced order then moves nothing). Lines whose
+    SKU or quantity cannot be read are left out; the order's own pricing names them."""
+    items = []
+    for line in event.mapped.get("lines", []):
+        try:
+            quantity = Decimal(str(line.get("quantity") or ""))
+        except InvalidOperation:
+            continue
+        if line.get("sku") and quantity.is_finite() and 0 < quantity <= 999_999:
+            items.append((line["sku"], quantity))
+    if not items:
+        return 0
+    return stock_deplete_for_cart_event(
+        store=event.store, jwo_store_id=event.jwo_store_id, trip_id=event.trip_id, items=items
+    )
 
 
 def decline_notify(*, event: FeedEvent) -> int:

@@ -186,3 +186,32 @@ def test_an_order_inside_its_retry_window_is_not_restored(shop):
     Order.objects.filter(pk=order.pk).update(status="ERROR", error_stage="PAYMENT")
     assert services.stock_unpaid_restore_sweep() == 0
     assert on_hand(shop.store, "WATER") == Decimal("-2")
+
+
+def test_a_cart_event_from_the_feed_depletes_stock_once_for_a_cart_event_store(
+    shop, client, django_capture_on_commit_callbacks, settings
+):
+    """Through the real endpoint: Amazon's CART event (EventBridge) takes the items out of stock
+    for a store whose source is the CART event; the same event again, and the priced order of
+    the trip, move nothing more."""
+    settings.JWO_EVENT_FEED_KEY = "feed-key"
+    shop.stock_source = "CART_EVENT"
+    shop.save()
+    trip = "test-ok-cart-feed-1"
+    body = {
+        "id": "cart-ev-1", "detail-type": "Cart Event", "source": "aws.justwalkout",
+        "detail": {"storeId": "jwo-stock-1", "shoppingTripId": trip,
+                   "cartItems": [{"merchantSku": "WATER", "quantityValue": 3},
+                                 {"merchantSku": "CHIPS", "quantityValue": "NaN"}]},
+    }  # fmt: skip
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                "/feeds/events", body, content_type="application/json",
+                HTTP_X_JWO_EVENT_KEY="feed-key",
+            )  # fmt: skip
+        assert response.status_code in (200, 202)
+    assert on_hand(shop.store, "WATER") == Decimal("-3")
+    assert on_hand(shop.store, "CHIPS") == Decimal("0")  # an unreadable quantity moves nothing
+    walk_out(("WATER", "3.0"), trip_id=trip)
+    assert on_hand(shop.store, "WATER") == Decimal("-3")
