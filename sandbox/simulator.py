@@ -24,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -79,6 +80,10 @@ class SimulationConfig:
     max_items: int = 5
     timeout: float = 10.0
     seed: int | None = None
+    # Amazon sends a cart again, identically, when the retailer answered 5xx or not at all:
+    # up to this many more times, waiting resend_wait seconds more before each.
+    purchase_resends: int = 0
+    resend_wait: float = 1.0
     identity_key: Callable[[int], str] = mock_identity_key
 
 
@@ -99,6 +104,8 @@ class TripOutcome:
     admitted: bool = False
     purchase_status: int | None = None
     purchase_id: str | None = None
+    purchase_sends: int = 0
+    cart_sent_at: float | None = None  # epoch seconds of the first CreatePurchases
     cart: list[dict] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     note: str = ""
@@ -192,6 +199,8 @@ class GateSimulator:
         entry: str | None = None,
         card_profile: str | None = None,
         cart: list[dict] | None = None,
+        nsf_limit: Decimal | None = None,
+        preauth: Decimal | None = None,
     ) -> TripOutcome:
         cfg = self.config
         entry = entry or ("APP" if self._pick(cfg.app_share) else "CARD")
@@ -202,7 +211,13 @@ class GateSimulator:
         # booked on the cart's shopper is the one F&A asks about at the next entry.
         shopper_ref = f"amzn-card-{shopper_no}" if entry == "CARD" else f"sim-shopper-{shopper_no}"
         trip = open_trip(
-            store=self.store, trip_id=trip_id, profile=profile, entry=entry, shopper_id=shopper_ref
+            store=self.store,
+            trip_id=trip_id,
+            profile=profile,
+            entry=entry,
+            shopper_id=shopper_ref,
+            nsf_limit=nsf_limit,
+            preauth=preauth,
         )
         started_at = _now()
         members = 1 + (self.random.randint(1, 2) if self._pick(cfg.group_rate) else 0)
@@ -238,11 +253,23 @@ class GateSimulator:
             "shopperDeviceId": f"sim-device-{shopper_no}",
             "paymentSource": {"id": f"pm-{trip_id[:8]}"},
         }
-        status, data = self._post(outcome, "/v1/order/purchases", body)
+        outcome.cart_sent_at = time.time()
+        status, data = self._send_cart(outcome, body)
         outcome.purchase_status = status
         if isinstance(data, dict):
             outcome.purchase_id = data.get("purchaseId")
         return outcome
+
+    def _send_cart(self, outcome: TripOutcome, body: dict) -> tuple[int | None, Any]:
+        """CreatePurchases, sent again identically after a 5xx or no answer, as Amazon does."""
+        for resend in range(self.config.purchase_resends + 1):
+            if resend:
+                time.sleep(self.config.resend_wait * resend)
+            outcome.purchase_sends += 1
+            status, data = self._post(outcome, "/v1/order/purchases", body)
+            if status is not None and status < 500:
+                break
+        return status, data
 
     def _enter(self, outcome, entry, shopper_no, member, trip) -> dict | None:
         cfg = self.config
