@@ -52,12 +52,15 @@ def app_key_source(
 
     def fetch(shopper_no: int) -> str:
         token = tokens[shopper_no % len(tokens)]
-        response = requests.post(
-            f"{connector_url.rstrip('/')}/shoppers/app/scan-key-code",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout,
-        )
-        code = response.json().get("code", "") if response.status_code == 201 else ""
+        try:
+            response = requests.post(
+                f"{connector_url.rstrip('/')}/shoppers/app/scan-key-code",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=timeout,
+            )
+            code = response.json().get("code", "") if response.status_code == 201 else ""
+        except (requests.RequestException, ValueError):
+            code = ""  # the retailer's app could not get a code: the gate sees a foreign one
         return base64.b64encode(code.encode()).decode() if code else mock_identity_key(shopper_no)
 
     return fetch
@@ -81,7 +84,7 @@ class SimulationConfig:
     timeout: float = 10.0
     seed: int | None = None
     # Amazon sends a cart again, identically, when the retailer answered 5xx or not at all:
-    # up to this many more times, waiting resend_wait seconds more before each.
+    # up to this many more times, resend_wait seconds apart.
     purchase_resends: int = 0
     resend_wait: float = 1.0
     identity_key: Callable[[int], str] = mock_identity_key
@@ -262,14 +265,14 @@ class GateSimulator:
 
     def _send_cart(self, outcome: TripOutcome, body: dict) -> tuple[int | None, Any]:
         """CreatePurchases, sent again identically after a 5xx or no answer, as Amazon does."""
-        for resend in range(self.config.purchase_resends + 1):
-            if resend:
-                time.sleep(self.config.resend_wait * resend)
+        while True:
             outcome.purchase_sends += 1
             status, data = self._post(outcome, "/v1/order/purchases", body)
             if status is not None and status < 500:
-                break
-        return status, data
+                return status, data
+            if outcome.purchase_sends > self.config.purchase_resends:  # read each time: a
+                return status, data  # caller stopping a run sets it to 0
+            time.sleep(self.config.resend_wait)
 
     def _enter(self, outcome, entry, shopper_no, member, trip) -> dict | None:
         cfg = self.config
