@@ -114,7 +114,8 @@ def _seed_postgres(count: int, store_id: int, shopper_id: int) -> None:
             INSERT INTO orders_order (created_at, updated_at, trip_id, store_id, purchase_id,
                 source, status, error_stage, error_message, delegation_mode, currency, sub_total,
                 promotions_total, tax_total, total, priced_at, captured_amount, refunded_amount,
-                retries, last_attempt_at, next_retry_at, checkout_order_id, completed_at)
+                retries, last_attempt_at, next_action, next_action_at, checkout_order_id,
+                completed_at, store_credit_amount)
             SELECT t.created_at, now(), t.id, t.store_id, 'JWO' || lpad(t.id::text, 10, '0'),
                    'JWO',
                    CASE WHEN t.id % 10 = 0 THEN 'ERROR' ELSE 'COMPLETED' END,
@@ -124,8 +125,9 @@ def _seed_postgres(count: int, store_id: int, shopper_id: int) -> None:
                         ELSE '' END,
                    'ORDER', 'USD', 9.99, 0, 0, 9.99, t.created_at,
                    CASE WHEN t.id % 10 = 0 THEN 0 ELSE 9.99 END, 0, 0, t.created_at,
+                   CASE WHEN t.id % 30 = 0 THEN 'PAY' ELSE '' END,
                    CASE WHEN t.id % 30 = 0 THEN now() - interval '1 minute' ELSE NULL END,
-                   '', NULL
+                   '', NULL, 0
             FROM orders_shoppingtrip t
             """
         )
@@ -169,7 +171,8 @@ def _seed_sqlite(count: int, store, shopper) -> None:
                 total="9.99",
                 sub_total="9.99",
                 captured_amount="0" if t.pk % 10 == 0 else "9.99",
-                next_retry_at=now - timedelta(minutes=1) if t.pk % 30 == 0 else None,
+                next_action="PAY" if t.pk % 30 == 0 else "",
+                next_action_at=now - timedelta(minutes=1) if t.pk % 30 == 0 else None,
             )
             for t in trips
         )

@@ -35,9 +35,10 @@ SECRET = "bench-orders-secret"
 
 def grid_and_sweep(count: int, db_url: str) -> None:
     from django.test import Client
+    from django.db import connection
 
-    from payments.selectors import orders_due_for_retry
-    from payments.services import payment_retry_due_claim
+    from payments.services import orders_due_claim
+    from payments.sweep import orders_due
     from tests.factories import staff_user
 
     store, shopper = bench_store()
@@ -54,9 +55,14 @@ def grid_and_sweep(count: int, db_url: str) -> None:
 
     from django.utils import timezone
 
-    due = orders_due_for_retry(now=timezone.now()).count()
+    due = orders_due(now=timezone.now()).count()
+    claim_sql, params = orders_due(now=timezone.now())[:500].query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN " + claim_sql, params)
+        plan = " ".join(row[0] for row in cur.fetchall())
+    on_index = "order_next_action_idx" in plan
     started = time.perf_counter()
-    claimed = payment_retry_due_claim(limit=10_000)
+    claimed = orders_due_claim(limit=10_000)
     sweep = time.perf_counter() - started
 
     print(
@@ -74,6 +80,10 @@ def grid_and_sweep(count: int, db_url: str) -> None:
     print(
         f"  sweep: claimed {len(claimed):,} of {due:,} due orders in {sweep * 1000:.0f} ms "
         "(target < 1 s)"
+    )
+    print(
+        f"  sweep claim query on the next-action index: {'yes' if on_index else 'NO'} "
+        f"({plan[:120]}...)"
     )
 
 

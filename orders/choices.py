@@ -7,6 +7,20 @@ class OrderStatus(models.TextChoices):
     ERROR = "ERROR", "Error"
     PAID = "PAID", "Paid"
     COMPLETED = "COMPLETED", "Completed"
+    REVIEW = "REVIEW", "Payment outcome unknown — needs review"
+
+
+class NextAction(models.TextChoices):
+    """What the back office does next with an order that is not final, and (with the order's
+    ``next_action_at``) when. The beat sweep takes every order whose time has come, so a lost
+    task, a dead worker or a broker outage only delays the work (payments/sweep.py)."""
+
+    NONE = "", "Nothing (final, or waiting for a person)"
+    PRICE = "PRICE", "Price the cart"
+    PAY = "PAY", "Take the payment (first attempt or the next retry)"
+    RESUME = "RESUME", "Resume the unfinished payment attempt at its step"
+    RESOLVE = "RESOLVE", "Ask Amazon whether the capture whose answer was lost happened"
+    RECEIPT = "RECEIPT", "Fetch the receipt data"
 
 
 class ErrorStage(models.TextChoices):
@@ -29,8 +43,15 @@ ORDER_TRANSITIONS: dict[str, set[str]] = {
         OrderStatus.ERROR,
         OrderStatus.PAID,
         OrderStatus.COMPLETED,
+        OrderStatus.REVIEW,
     },
-    OrderStatus.PRICED: {OrderStatus.PAID, OrderStatus.ERROR, OrderStatus.COMPLETED},
+    OrderStatus.PRICED: {
+        OrderStatus.PAID,
+        OrderStatus.ERROR,
+        OrderStatus.COMPLETED,
+        OrderStatus.REVIEW,
+    },
+    OrderStatus.REVIEW: {OrderStatus.PAID, OrderStatus.ERROR, OrderStatus.COMPLETED},
     OrderStatus.PAID: {OrderStatus.COMPLETED},
     OrderStatus.COMPLETED: set(),
 }

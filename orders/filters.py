@@ -1,7 +1,10 @@
 import re
+from datetime import timedelta
 
 import django_filters
+from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 
 from shoppers.models import Shopper
 from stores.models import Store
@@ -34,6 +37,10 @@ class OrderFilterSet(django_filters.FilterSet):
     created_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_to = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
     has_error = django_filters.BooleanFilter(method="by_error", label="Has an error")
+    collected_short = django_filters.BooleanFilter(method="by_short", label="Collected short")
+    preauth_expiring = django_filters.BooleanFilter(
+        method="by_preauth_expiring", label="Pre-auth expiring"
+    )
     sort = django_filters.ChoiceFilter(
         choices=[
             ("newest", "Newest first"),
@@ -47,7 +54,17 @@ class OrderFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Order
-        fields = ["q", "source", "status", "store", "created_from", "created_to", "has_error"]
+        fields = [
+            "q",
+            "source",
+            "status",
+            "store",
+            "created_from",
+            "created_to",
+            "has_error",
+            "collected_short",
+            "preauth_expiring",
+        ]
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -69,6 +86,23 @@ class OrderFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.exclude(error_message="") if value else queryset.filter(error_message="")
+
+    def by_short(self, queryset, name, value):
+        """Paid for less than the total: the rest is owed as store credit."""
+        if value is None:
+            return queryset
+        return queryset.filter(store_credit_amount__gt=0) if value else queryset
+
+    def by_preauth_expiring(self, queryset, name, value):
+        """Not paid yet, and the gate's pre-auth lapses within JWO_PREAUTH_WARN_HOURS (its
+        lifetime is a setting: Amazon's pages give none)."""
+        if not value:
+            return queryset
+        hours = settings.JWO_PREAUTH_LIFETIME_HOURS - settings.JWO_PREAUTH_WARN_HOURS
+        started_before = timezone.now() - timedelta(hours=hours)
+        return queryset.exclude(status__in=[OrderStatus.PAID, OrderStatus.COMPLETED]).filter(
+            trip__started_at__lte=started_before
+        )
 
     def sorted_by(self, queryset, name, value):
         return queryset.order_by(*SORTS.get(value, SORTS["newest"]))

@@ -5,7 +5,7 @@ from jwo_console.models import BaseModel
 from shoppers.models import Shopper
 from stores.models import Merchant, Store
 
-from .choices import ErrorStage, OrderStatus, PromotionKind
+from .choices import ErrorStage, NextAction, OrderStatus, PromotionKind
 
 MONEY = {"max_digits": settings.MONEY_MAX_DIGITS, "decimal_places": settings.MONEY_DECIMAL_PLACES}
 
@@ -66,8 +66,17 @@ class Order(BaseModel):
         default=0, help_text="Retries made after the first payment attempt."
     )
     last_attempt_at = models.DateTimeField(null=True, blank=True)
-    next_retry_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the automatic retry sweep takes the order next."
+    next_action = models.CharField(
+        max_length=10, choices=NextAction.choices, blank=True, default="", db_default=""
+    )
+    next_action_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sweep takes the order's next action."
+    )
+    store_credit_amount = models.DecimalField(
+        **MONEY,
+        default=0,
+        db_default=0,
+        help_text="Collected short: what exceeded the authorized amount, owed as store credit.",
     )
     checkout_order_id = models.CharField(max_length=255, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -77,7 +86,17 @@ class Order(BaseModel):
         indexes = [
             models.Index(fields=["source", "status", "created_at", "id"], name="order_grid_idx"),
             models.Index(fields=["created_at", "id"], name="order_newest_idx"),
-            models.Index(fields=["next_retry_at"], name="order_next_retry_idx"),
+            # The sweep's claim: every order whose next action is due (payments/sweep.py).
+            models.Index(
+                fields=["next_action_at"],
+                name="order_next_action_idx",
+                condition=models.Q(next_action_at__isnull=False),
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                name="order_collected_short_idx",
+                condition=models.Q(store_credit_amount__gt=0),
+            ),
         ]
         permissions = [("retry_payment", "Can retry an order's payment")]
 

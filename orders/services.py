@@ -1,23 +1,36 @@
-"""Carts into orders: store the trip and its order at once, price it after commit."""
+"""Carts into orders: store the trip and its order at once, price it after commit.
+
+An order carries its next action (``Order.next_action`` / ``next_action_at``) from the moment it
+exists: PRICE when created, PAY once priced, PRICE again later when an item was missing. The task
+queued after the commit only makes it happen sooner; payments' sweep (payments/sweep.py) takes
+every order whose action is due, so a lost task or a broker outage only delays it. The task that
+prices and then pays is payments' (payments sits above orders); orders names it, never imports it.
+"""
 
 import logging
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Item, StoreItem
 from jwo_console.exceptions import ApplicationError
+from jwo_console.queueing import send_on_commit
 from shoppers.models import Shopper
 from stores.models import JwoStoreMapping
 
 from . import pricing
-from .choices import ORDER_TRANSITIONS, ErrorStage, OrderStatus
+from .choices import ORDER_TRANSITIONS, ErrorStage, NextAction, OrderStatus
 from .models import Order, OrderEvent, OrderLine, Promotion, ShoppingTrip, TaxRate
-from .signals import order_priced
+from .schedule import next_retry_at
+
+# The task that advances an order (payments/tasks.py): price, then pay.
+ADVANCE_TASK = "payments.tasks.order_advance_task"
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +68,19 @@ def order_transition(
         **{"from": previous, "to": to, "reason": reason},
     )
     return order
+
+
+def order_next_action(order: Order, action: str, at: datetime | None) -> dict[str, Any]:
+    """The fields that give ``order`` its next action (set on the instance, to be saved by the
+    caller's UPDATE). No action means no time: the sweep's index holds only due work."""
+    order.next_action = action
+    order.next_action_at = at if action else None
+    return {"next_action": order.next_action, "next_action_at": order.next_action_at}
+
+
+def _task_grace(now: datetime) -> datetime:
+    """When the sweep takes over an action whose task was queued now and never ran."""
+    return now + timedelta(seconds=settings.JWO_TASK_GRACE_SECONDS)
 
 
 def _entry_and_people(auth_events: list[dict]) -> tuple[str, Shopper | None, list[str]]:
@@ -111,17 +137,13 @@ def order_create_from_purchase(
                 store=mapping.store,
                 delegation_mode=mapping.delegation_mode,
                 currency=mapping.store.currency,
+                next_action=NextAction.PRICE,
+                next_action_at=_task_grace(timezone.now()),
             )
             order.purchase_id = f"JWO{order.pk:010d}"
             order.save(update_fields=["purchase_id"])
             order_event(order=order, type="created", items=len(raw["cartItems"]), entry=entry)
-
-            def enqueue() -> None:
-                from .tasks import order_price_task
-
-                order_price_task.delay(order.pk)
-
-            transaction.on_commit(enqueue)
+            send_on_commit(ADVANCE_TASK, order.pk, None, order_id=order.pk)
     except IntegrityError:
         existing = Order.objects.get(
             trip__jwo_store_id=mapping.jwo_store_id, trip__trip_id=data["idempotentShoppingTripId"]
@@ -208,16 +230,14 @@ def _loyalty(order: Order) -> tuple[tuple[str, Decimal] | None, str]:
     return (f"{client.label} {member.tier.title()} rewards", member.discount_percent), ""
 
 
-def order_price(
-    *, order_id: int, actor: AbstractBaseUser | None = None, notify: bool = True
-) -> Order:
-    """Price the order (again, after a fix): PRICED with lines and totals, or ERROR naming the
-    SKUs the catalog lacks (or a loyalty provider that did not answer).
-
-    A PRICED order is announced with the ``order_priced`` signal (payments takes it from there)
-    unless ``notify`` is off: a retry that re-prices goes on to pay by itself."""
+def order_price(*, order_id: int, actor: AbstractBaseUser | None = None) -> Order:
+    """Price the order (again, after a fix): PRICED with lines and totals and the next action
+    PAY, or ERROR naming the SKUs the catalog lacks (priced again on the retry schedule), a
+    loyalty provider that did not answer (priced again shortly), or whatever else went wrong:
+    pricing never leaves an order without a message."""
     snapshot = Order.objects.select_related("trip", "store").get(pk=order_id)
     loyalty, loyalty_error = _loyalty(snapshot)  # a remote call: outside the transaction
+    now = timezone.now()
     with transaction.atomic():
         order = (
             Order.objects.select_for_update()
@@ -226,53 +246,22 @@ def order_price(
         )
         if order.status not in (OrderStatus.PENDING, OrderStatus.ERROR):
             return order
+        if order.status == OrderStatus.ERROR and order.error_stage != ErrorStage.PRICING:
+            return order  # priced already; its payment failed
         try:
-            lines, meta, missing = _cart_lines(order)
-        except (InvalidOperation, KeyError, TypeError) as exc:
-            missing, lines, meta = [], [], []
-            message = f"the cart could not be read: {exc}"
-        else:
-            message = ""
-        if missing:
-            message = "; ".join(f"item SKU {sku} not in catalog" for sku in missing)
-        message = message or loyalty_error
-        if message:
-            return order_transition(
+            with transaction.atomic():  # a savepoint: a failure below leaves the order intact
+                priced, message = _price_lines(order, loyalty=loyalty)
+        except (ArithmeticError, DatabaseError, KeyError, TypeError, ValueError) as exc:
+            logger.exception("pricing failed", extra={"order_id": order.pk})
+            priced, message = None, f"pricing failed ({type(exc).__name__}: {exc})"
+        if priced is None or message or loyalty_error:
+            return _pricing_failed(
                 order=order,
-                to=OrderStatus.ERROR,
+                message=message or loyalty_error,
+                retry_soon=bool(loyalty_error) and not message,
                 actor=actor,
-                reason=message,
-                fields={"error_stage": ErrorStage.PRICING, "error_message": message[:500]},
+                now=now,
             )
-        rates = dict(TaxRate.objects.filter(store=order.store).values_list("tax_code", "rate"))
-        priced = pricing.price_cart(
-            lines,
-            mode=order.delegation_mode,
-            promotions=_promotions(order),
-            tax_rates=rates,
-            loyalty=loyalty,
-        )
-        order.lines.all().delete()
-        OrderLine.objects.bulk_create(
-            OrderLine(
-                order=order,
-                line_no=n,
-                sku=p.line.sku,
-                name=p.line.name,
-                quantity=p.line.quantity,
-                unit=m["unit"],
-                unit_price=p.line.unit_price,
-                price=p.price,
-                promotions=[{"name": name, "amount": str(amount)} for name, amount in p.promotions],
-                discount=p.discount,
-                tax_rate=p.tax_rate,
-                tax=p.tax,
-                total=p.total,
-            )
-            for n, (p, m) in enumerate(zip(priced.lines, meta, strict=True), start=1)
-        )
-        if notify:
-            order_priced.send(sender=Order, order_id=order.pk)
         return order_transition(
             order=order,
             to=OrderStatus.PRICED,
@@ -283,8 +272,76 @@ def order_price(
                 "promotions_total": priced.promotions_total,
                 "tax_total": priced.tax_total,
                 "total": priced.total,
-                "priced_at": timezone.now(),
+                "priced_at": now,
                 "error_stage": "",
                 "error_message": "",
+                **order_next_action(order, NextAction.PAY, _task_grace(now)),
             },
         )
+
+
+def _price_lines(order: Order, *, loyalty) -> tuple[pricing.PricedCart | None, str]:
+    """The order's lines, written; or why not (an item the catalog lacks, an unreadable cart)."""
+    try:
+        lines, meta, missing = _cart_lines(order)
+    except (InvalidOperation, KeyError, TypeError) as exc:
+        return None, f"the cart could not be read: {exc}"
+    if missing:
+        return None, "; ".join(f"item SKU {sku} not in catalog" for sku in missing)
+    rates = dict(TaxRate.objects.filter(store=order.store).values_list("tax_code", "rate"))
+    priced = pricing.price_cart(
+        lines,
+        mode=order.delegation_mode,
+        promotions=_promotions(order),
+        tax_rates=rates,
+        loyalty=loyalty,
+    )
+    order.lines.all().delete()
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            line_no=n,
+            sku=p.line.sku,
+            name=p.line.name,
+            quantity=p.line.quantity,
+            unit=m["unit"],
+            unit_price=p.line.unit_price,
+            price=p.price,
+            promotions=[{"name": name, "amount": str(amount)} for name, amount in p.promotions],
+            discount=p.discount,
+            tax_rate=p.tax_rate,
+            tax=p.tax,
+            total=p.total,
+        )
+        for n, (p, m) in enumerate(zip(priced.lines, meta, strict=True), start=1)
+    )
+    return priced, ""
+
+
+def _pricing_failed(
+    *,
+    order: Order,
+    message: str,
+    retry_soon: bool,
+    actor: AbstractBaseUser | None,
+    now: datetime,
+) -> Order:
+    """ERROR at the pricing stage, priced again later: soon when a provider did not answer,
+    otherwise on the retry schedule (a missing item waits for the catalog to be fixed)."""
+    if retry_soon:
+        due: datetime | None = now + timedelta(seconds=settings.JWO_TRANSIENT_RETRY_SECONDS)
+        due = due if due < order.retry_by else None
+    else:
+        failures = order.events.filter(type="status_changed", parameters__to="ERROR").count()
+        due = next_retry_at(order=order, retry_no=failures + 1, now=now)
+    return order_transition(
+        order=order,
+        to=OrderStatus.ERROR,
+        actor=actor,
+        reason=message[:300],
+        fields={
+            "error_stage": ErrorStage.PRICING,
+            "error_message": message[:500],
+            **order_next_action(order, NextAction.PRICE if due else NextAction.NONE, due),
+        },
+    )

@@ -29,6 +29,22 @@ class AttemptStep(models.TextChoices):
     DONE = "DONE", "Done"
 
 
+class AuthorizedSource(models.TextChoices):
+    """Where an attempt from retry 7 on took the trip's authorized amount from."""
+
+    TRIP = "TRIP", "The trip's gate decision"
+    ADJUST_ANSWER = "ADJUST", "An AdjustCharge answer"
+    STORE_SETTING = "STORE", "The store's pre-auth setting"
+
+
+class TenderKind(models.TextChoices):
+    """How a paid order was settled: the card, and store credit for what a short collection
+    left (owed on the shopper's ledger until paid off)."""
+
+    CARD = "CARD", "Card (captured)"
+    STORE_CREDIT = "STORE_CREDIT", "Store credit (owed)"
+
+
 class RefundStatus(models.TextChoices):
     REQUESTED = "REQUESTED", "Requested"
     APPROVED = "APPROVED", "Approved (sending to Amazon)"
@@ -81,5 +97,5 @@ class OwedReason(models.TextChoices):
     """Why a trip is on the shopper's balance (the portal's breakdown)."""
 
     DECLINED = "DECLINED", "Card declined"
-    PARTIAL = "PARTIAL", "Only part of the total was collected"
+    PARTIAL = "PARTIAL", "Collected short: the rest is owed as store credit"
     EXPIRED = "EXPIRED", "The card authorization expired before the total was collected"

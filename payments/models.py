@@ -13,10 +13,12 @@ from .choices import (
     AttemptStatus,
     AttemptStep,
     AttemptTrigger,
+    AuthorizedSource,
     PayoffStatus,
     RefundReason,
     RefundStatus,
     ReportStatus,
+    TenderKind,
 )
 
 MONEY = {"max_digits": settings.MONEY_MAX_DIGITS, "decimal_places": settings.MONEY_DECIMAL_PLACES}
@@ -52,7 +54,19 @@ class PaymentAttempt(BaseModel):
     step = models.CharField(max_length=15, choices=AttemptStep.choices, default=AttemptStep.NEW)
     adjust_status = models.CharField(max_length=10, blank=True)
     authorized_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    authorized_source = models.CharField(
+        max_length=10,
+        choices=AuthorizedSource.choices,
+        blank=True,
+        help_text="From retry 7: where the trip's authorized amount came from.",
+    )
     captured_amount = models.DecimalField(**MONEY, default=0)
+    reads = models.PositiveSmallIntegerField(
+        default=0, help_text="Reads of Amazon's record after a capture without an answer."
+    )
+    resolution = models.CharField(
+        max_length=200, blank=True, help_text="How an unknown capture outcome was settled."
+    )
     remote_order_id = models.CharField(max_length=255, blank=True)
     error = models.CharField(max_length=500, blank=True)
     calls = models.JSONField(default=list, blank=True)  # [{operation, request, response, ...}]
@@ -74,6 +88,27 @@ class PaymentAttempt(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.order} attempt {self.attempt_no} ({self.status})"
+
+
+class Tender(models.Model):
+    """How a paid order was settled: the card for what was captured, store credit for what a
+    short collection left. ``reference`` makes each tender once."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tenders")
+    attempt = models.ForeignKey(
+        PaymentAttempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=15, choices=TenderKind.choices)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    reference = models.CharField(max_length=150, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} {self.currency}"
 
 
 class PaymentReceipt(BaseModel):

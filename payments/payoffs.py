@@ -40,9 +40,9 @@ from shoppers.services import ledger_book, trip_outstanding
 
 from . import signals
 from .choices import PAYOFF_UNFINISHED, AttemptStatus, OwedReason, PayoffStatus
+from .engine import ledger_party
 from .models import Payoff
 from .reports import payment_status_report_queue
-from .services import ledger_party
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
@@ -356,7 +356,8 @@ def _book_item(*, payoff: Payoff, item: dict, now: datetime) -> None:
             to=OrderStatus.COMPLETED,
             reason=f"the shopper paid {amount} {payoff.currency} in the portal",
             fields={
-                "next_retry_at": None,
+                "next_action": "",
+                "next_action_at": None,
                 "error_stage": "",
                 "error_message": "",
                 "completed_at": now,

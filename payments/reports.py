@@ -22,6 +22,7 @@ from django.utils import timezone
 from integrations.amazon import feedback as feedback_api
 from integrations.amazon.errors import AmazonError, AmazonRejectedError
 from integrations.amazon.money import PaymentMoney
+from jwo_console.queueing import send_on_commit
 from orders.models import Order
 from shoppers.services import trip_outstanding
 from stores.choices import FraudAbuseStrategy, PaymentMode
@@ -66,9 +67,9 @@ def payment_status_report_queue(
         },
     )
     if created:
-        from .tasks import payment_status_report_send_task
-
-        transaction.on_commit(lambda: payment_status_report_send_task.delay(report.pk))
+        send_on_commit(
+            "payments.tasks.payment_status_report_send_task", report.pk, order_id=order.pk
+        )
     return report
 
 

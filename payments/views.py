@@ -22,7 +22,7 @@ from orders.filters import OrderFilterSet
 from orders.models import Order
 
 from . import services
-from .choices import AttemptTrigger, RefundReason, RefundStatus
+from .choices import AttemptStatus, AttemptTrigger, RefundReason, RefundStatus
 from .models import Refund
 
 PAGE_SIZE = 50
@@ -133,8 +133,42 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "refund_deadline": services.refund_deadline(order=order),
             "reasons": RefundReason.choices,
             "reports": order.status_reports.all(),
+            "tenders": order.tenders.all(),
+            "preauth_near_expiry": services.preauth_near_expiry(order=order),
+            "review_attempt": order.payment_attempts.filter(status=AttemptStatus.STARTED).first()
+            if order.status == "REVIEW"
+            else None,
+            "capture_again_risk": services.CAPTURE_AGAIN_RISK,
         },
     )
+
+
+@require_POST
+@permission_required("orders.retry_payment", raise_exception=True)
+def order_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """Payment outcome unknown: staff say "Amazon captured it" or, confirmed, "Capture again"."""
+    order = get_object_or_404(Order, pk=pk)
+    decision = request.POST.get("decision")
+    try:
+        if decision == "captured":
+            services.payment_review_captured(
+                order_id=order.pk, actor=request.user, note=request.POST.get("note", "")[:150]
+            )
+        elif decision == "capture_again":
+            services.payment_review_capture_again(
+                order_id=order.pk,
+                actor=request.user,
+                confirmed=request.POST.get("confirmed") == "yes",
+            )
+        else:
+            messages.error(request, "Choose what happened to the capture.")
+            return redirect("payments:order", pk=order.pk)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("payments:order", pk=order.pk)
+    order.refresh_from_db()
+    messages.success(request, f"{order.purchase_id}: {order.get_status_display().lower()}.")
+    return redirect("payments:order", pk=order.pk)
 
 
 @permission_required("payments.view_refund", raise_exception=True)

@@ -6,6 +6,7 @@ The variables and their embedded defaults are listed in README.md ("Configuratio
 from pathlib import Path
 
 import environ
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -130,7 +131,9 @@ MONEY_DECIMAL_PLACES = 2
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message a lost worker had taken comes back after this long (money tasks acknowledge
+    # late); longer than the longest task (CELERY_TASK_TIME_LIMIT).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 else:
     # Embedded broker: kombu's filesystem transport, a folder of message files. A real worker and
     # beat run on it with no server to install. One folder serves producers and consumers alike.
@@ -147,6 +150,23 @@ CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# One message at a time per worker process: nothing waits behind a slow call in a prefetch.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Queues, so e-mails and gate-critical work never wait behind pricing or catalog uploads. A
+# worker started without -Q consumes all of them; production runs one pool per queue (README).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue("critical"),  # shoppers' e-mails, the heartbeat
+    Queue("money"),  # pricing, payments, refunds, reports to Amazon
+    Queue("celery"),  # everything else
+    Queue("bulk"),  # catalog imports and uploads
+]
+CELERY_TASK_ROUTES = {
+    "portal.tasks.*": {"queue": "critical"},
+    "jwo_console.tasks.heartbeat_task": {"queue": "critical"},
+    "payments.tasks.*": {"queue": "money"},
+    "catalog.tasks.*": {"queue": "bulk"},
+}
 
 # --- Amazon JWO and the sandbox (ARCHITECTURE.md "Configuration") ----------------------------
 JWO_REGION = env("JWO_REGION", default="us-east-1")
@@ -217,6 +237,22 @@ JWO_PENDING_RETRY_SECONDS = env.int("JWO_PENDING_RETRY_SECONDS", default=120)
 JWO_TRANSIENT_RETRY_SECONDS = env.int("JWO_TRANSIENT_RETRY_SECONDS", default=300)
 JWO_ATTEMPT_LEASE_SECONDS = env.int("JWO_ATTEMPT_LEASE_SECONDS", default=120)
 JWO_REFUND_WINDOW_DAYS = env.int("JWO_REFUND_WINDOW_DAYS", default=30)  # Amazon's page says 7
+# The sweep (payments/sweep.py): how often beat runs it, how long a claimed order waits before it
+# is claimed again (its task lost), how soon the sweep takes over an action whose task was queued
+# at a commit and never ran.
+JWO_SWEEP_SECONDS = env.float("JWO_SWEEP_SECONDS", default=30.0)
+JWO_SWEEP_CLAIM_SECONDS = env.int("JWO_SWEEP_CLAIM_SECONDS", default=300)
+JWO_TASK_GRACE_SECONDS = env.int("JWO_TASK_GRACE_SECONDS", default=60)
+# A capture without an answer: how soon Amazon's record is read, and after how many failed reads
+# the order waits for a person (Payment outcome unknown — needs review).
+JWO_RESOLVE_AFTER_SECONDS = env.int("JWO_RESOLVE_AFTER_SECONDS", default=60)
+JWO_RESOLVE_MAX_READS = env.int("JWO_RESOLVE_MAX_READS", default=10)
+# A PENDING AdjustCharge is asked again at most this many times for one slot, then ERROR.
+JWO_PENDING_MAX_CHECKS = env.int("JWO_PENDING_MAX_CHECKS", default=10)
+# The gate's pre-auth lifetime is the processor's (Amazon's pages give no figure): orders not paid
+# within JWO_PREAUTH_WARN_HOURS of it are flagged in the grid.
+JWO_PREAUTH_LIFETIME_HOURS = env.int("JWO_PREAUTH_LIFETIME_HOURS", default=72)
+JWO_PREAUTH_WARN_HOURS = env.int("JWO_PREAUTH_WARN_HOURS", default=12)
 
 # The shopper portal (portal/): one-time sign-in links, how long a portal session lasts without
 # use, the rate limits on asking for a link and on card lookups, and the address links use.
@@ -255,8 +291,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.catalog_sync_schedules_task",
         "schedule": 60.0,
     },
-    # Failed payments: the automatic retry sweep (due orders, one task each), every minute.
-    "payment-retry-sweep": {"task": "payments.tasks.payment_retry_sweep_task", "schedule": 60.0},
+    # Every order whose next action is due (price, pay, resume, resolve, receipt), one task each.
+    "orders-sweep": {"task": "payments.tasks.orders_sweep_task", "schedule": JWO_SWEEP_SECONDS},
+    # Approved refunds whose answer or task was lost: sent again with the same request id.
+    "refunds-resend": {"task": "payments.tasks.refunds_resend_task", "schedule": 60.0},
     # Portal payoffs and F&A reports: confirm payoffs whose shopper never came back from the
     # processor's page, and resend payment-status reports Amazon has not accepted yet.
     "payoff-reconcile": {"task": "payments.tasks.payoff_reconcile_task", "schedule": 60.0},

@@ -179,3 +179,51 @@ def test_a_replay_returns_the_same_purchase_id_and_a_changed_cart_is_409(client,
     assert changed.status_code == 409
     assert Order.objects.count() == 1
     assert post(client, body, secret="wrong").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_that_is_down_at_create_purchases_costs_a_delay_never_the_purchase(
+    store, monkeypatch
+):
+    """The order commits, queuing its task fails: Amazon still gets 201, and the order carries
+    its next action PRICE, which the sweep takes."""
+    from kombu.exceptions import OperationalError
+
+    from jwo_console.celery import app
+    from payments.services import order_advance, orders_due_claim
+
+    task = app.tasks["payments.tasks.order_advance_task"]
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(task, "apply_async", broker_down)
+    body = cart(("WATER", "1.0"))
+    assert post(Client(), body).status_code == 201
+    order = Order.objects.get(trip__trip_id=body["idempotentShoppingTripId"])
+    assert (order.status, order.next_action) == ("PENDING", "PRICE")
+    # Amazon's retry of the same cart: the same order, still 201.
+    assert post(Client(), {**body, "requestId": str(uuid.uuid4())}).status_code == 201
+    monkeypatch.undo()
+    [(order_id, claim)] = orders_due_claim(now=order.next_action_at)
+    assert order_advance(order_id=order_id, claim=claim) == "PRICE"
+    order.refresh_from_db()
+    assert (order.status, order.next_action) == ("PRICED", "PAY")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pricing_that_fails_for_any_reason_leaves_the_order_in_error_with_the_reason(
+    store, monkeypatch
+):
+    from orders import pricing
+
+    def overflow(*args, **kwargs):
+        raise ArithmeticError("numeric overflow")
+
+    monkeypatch.setattr(pricing, "price_cart", overflow)
+    body = cart(("WATER", "1.0"))
+    assert post(Client(), body).status_code == 201
+    order = Order.objects.get(trip__trip_id=body["idempotentShoppingTripId"])
+    assert order.status == "ERROR" and order.error_stage == "PRICING"
+    assert "pricing failed (ArithmeticError: numeric overflow)" in order.error_message
+    assert order.next_action == "PRICE" and order.next_action_at is not None

@@ -55,6 +55,8 @@ def make_order(
         sub_total=amount,
         total=amount,
         priced_at=now,
+        next_action="PAY" if status == "PRICED" else "",
+        next_action_at=now if status == "PRICED" else None,
     )
     Order.objects.filter(pk=order.pk).update(created_at=now, purchase_id=f"JWO{order.pk:010d}")
     per_line = amount / lines if lines else Decimal("0")

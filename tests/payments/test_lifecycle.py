@@ -53,7 +53,7 @@ def test_a_decline_puts_the_order_in_error_books_the_debt_and_schedules_the_retr
     assert attempt.status == "DECLINED"
     assert (order.status, order.error_stage) == ("ERROR", "PAYMENT")
     assert order.error_message == "Card declined: AdjustCharge for 30.00 USD was DECLINED."
-    assert order.next_retry_at == order.created_at + timedelta(minutes=15)
+    assert order.next_action_at == order.created_at + timedelta(minutes=15)
     assert shopper_outstanding_balance(shopper=shopper) == Decimal("30.00")
     assert captures(order) == 0
 
@@ -75,8 +75,8 @@ def test_pending_is_adjusted_again_later_for_the_same_amount(mapping):
     first = payment_take(order_id=order.pk)
     order.refresh_from_db()
     assert (first.status, order.status) == ("PENDING", "PRICED")
-    assert order.next_retry_at is not None
-    later = order.next_retry_at + timedelta(seconds=1)
+    assert order.next_action_at is not None
+    later = order.next_action_at + timedelta(seconds=1)
     second = payment_collect(order_id=order.pk, trigger="AUTO", now=later)
     order.refresh_from_db()
     assert (second.attempt_no, second.retry_no, second.requested_amount) == (
@@ -100,36 +100,47 @@ def test_an_empty_cart_cancels_the_preauth_and_completes_at_zero(mapping):
     assert sandbox_trip(order).cancelled is True
 
 
-def test_a_crash_right_after_the_capture_is_finished_without_a_second_capture(mapping, monkeypatch):
-    """The process dies after Amazon took the capture and before we recorded it."""
-    from payments import services
+def test_a_worker_killed_right_after_the_capture_is_resolved_by_reading_never_resent(
+    mapping, monkeypatch
+):
+    """The process dies after Amazon took the capture and before we recorded it. The order's
+    next action was set to RESOLVE before the call: the sweep finds it when the lease ends,
+    reads Amazon's record, books the capture and sends nothing again."""
+    from payments import engine
+    from payments.services import order_advance, orders_due_claim
 
     order = make_order(mapping, total="11.00")
-    real_finish = services._finish_paid
+    real_finish = engine.finish_paid
 
     def crash(**kwargs):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(services, "_finish_paid", crash)
+    monkeypatch.setattr(engine, "finish_paid", crash)
     with pytest.raises(SystemExit):
         payment_take(order_id=order.pk)
     attempt = PaymentAttempt.objects.get(order=order)
+    order.refresh_from_db()
     assert (attempt.status, attempt.step) == ("STARTED", "CAPTURE_SENT")
+    assert (order.status, order.next_action) == ("PRICED", "RESOLVE")
+    assert order.next_action_at == attempt.lease_until
     assert sandbox_trip(order).captured_amount == Decimal("11.00")
 
-    monkeypatch.setattr(services, "_finish_paid", real_finish)
-    # While the lease holds, nobody else may touch the attempt.
-    with pytest.raises(services.PaymentInProgress):
+    monkeypatch.setattr(engine, "finish_paid", real_finish)
+    # While the lease holds, nobody else may touch the attempt, and the sweep does not see it.
+    with pytest.raises(engine.PaymentInProgress):
         payment_collect(order_id=order.pk, trigger="AUTO")
-    after_lease = timezone.now() + timedelta(minutes=3)
-    resumed = payment_collect(order_id=order.pk, trigger="AUTO", now=after_lease)
+    assert orders_due_claim() == []
+    after_lease = attempt.lease_until + timedelta(seconds=1)
+    [(claimed, claim)] = orders_due_claim(now=after_lease)
+    assert order_advance(order_id=claimed, claim=claim, now=after_lease) == "RESOLVE"
     order.refresh_from_db()
-    assert resumed.pk == attempt.pk and resumed.status == "SUCCEEDED"
+    attempt.refresh_from_db()
+    assert attempt.status == "SUCCEEDED" and "record shows the capture" in attempt.resolution
     assert order.status == "COMPLETED" and order.captured_amount == Decimal("11.00")
     trip = sandbox_trip(order)
-    assert (trip.captured_amount, trip.capture_replays) == (Decimal("11.00"), 1)
+    assert (trip.captured_amount, trip.capture_replays) == (Decimal("11.00"), 0)
+    assert captures(order) == 1
     assert PaymentAttempt.objects.filter(order=order).count() == 1
-    assert order.events.filter(type="payment_attempt_resumed").count() == 1
 
 
 def test_amazon_not_answering_the_capture_suspends_the_attempt_and_the_retry_resumes_it(mapping):
@@ -141,7 +152,7 @@ def test_amazon_not_answering_the_capture_suspends_the_attempt_and_the_retry_res
     order.refresh_from_db()
     assert (attempt.status, attempt.step, attempt.lease_until) == ("STARTED", "CAPTURE_SENT", None)
     assert order.status == "ERROR" and "Amazon did not answer" in order.error_message
-    resumed = payment_collect(order_id=order.pk, trigger="AUTO", now=order.next_retry_at)
+    resumed = payment_collect(order_id=order.pk, trigger="AUTO", now=order.next_action_at)
     order.refresh_from_db()
     assert (resumed.pk, resumed.status, order.status) == (attempt.pk, "SUCCEEDED", "COMPLETED")
     assert sandbox_trip(order).captured_amount == Decimal("7.25")
@@ -161,7 +172,7 @@ class TestCheckoutService:
         attempt = payment_take(order_id=order.pk)
         order.refresh_from_db()
         placed = SandboxCheckoutOrder.objects.get(trip_id=order.trip.trip_id)
-        assert (order.status, order.checkout_order_id) == ("PAID", placed.order_id)
+        assert (order.status, order.checkout_order_id) == ("COMPLETED", placed.order_id)
         assert order.captured_amount == Decimal("4.00")
         sent = attempt.calls[0]["request"]
         assert sent["orderTotals"]["priceTotal"] == {"amount": "4.00", "currencyCode": "USD"}
@@ -194,7 +205,7 @@ class TestCheckoutService:
 
 
 def test_priced_orders_from_the_connector_are_paid(mapping, settings, client):
-    """The chain: CreatePurchases → pricing task → the order_priced signal → payment task."""
+    """The chain: CreatePurchases → the order's advance task: priced, then paid."""
     from catalog.services import store_item_set
     from tests.factories import ItemFactory
 

@@ -16,9 +16,10 @@ from payments.models import PaymentAttempt
 from payments.services import (
     PaymentInProgress,
     RetryNotAllowed,
+    order_advance,
     order_retry_state,
+    orders_due_claim,
     payment_collect,
-    payment_retry_due_claim,
     payment_take,
     retry_plan,
 )
@@ -39,26 +40,39 @@ USD = "USD"
 )  # fmt: skip
 def test_each_retry_asks_for_its_share_of_the_total(retry_no, requested):
     plan = retry_plan(
-        retry_no=retry_no, total=Decimal("50.00"), preauth=Decimal("25"), currency=USD
+        retry_no=retry_no, total=Decimal("50.00"), authorized=Decimal("25"), currency=USD
     )
-    assert (plan["requested_amount"], plan["capture_amount"]) == (Decimal(requested), None)
+    assert (plan.requested_amount, plan.capture_amount) == (Decimal(requested), None)
 
 
 def test_shares_round_half_up_to_the_cent():
-    plan = retry_plan(retry_no=5, total=Decimal("10.05"), preauth=Decimal("25"), currency=USD)
-    assert plan["requested_amount"] == Decimal("7.04")  # 7.035 → 7.04
+    plan = retry_plan(retry_no=5, total=Decimal("10.05"), authorized=Decimal("25"), currency=USD)
+    assert plan.requested_amount == Decimal("7.04")  # 7.035 → 7.04
 
 
 @pytest.mark.parametrize(
-    ("total", "preauth", "capture"),
+    ("total", "authorized", "asked"),
     [("18.00", "25.00", "18.00"), ("40.00", "25.00", "25.00")],
 )
-def test_from_retry_7_the_authorized_amount_is_captured(total, preauth, capture):
+def test_from_retry_7_adjust_asks_for_the_authorized_amount(total, authorized, asked):
+    """AdjustCharge for min(total, authorized); the capture waits for its APPROVED answer."""
     for retry_no in (7, 8):
         plan = retry_plan(
-            retry_no=retry_no, total=Decimal(total), preauth=Decimal(preauth), currency=USD
+            retry_no=retry_no,
+            total=Decimal(total),
+            authorized=Decimal(authorized),
+            authorized_source="STORE",
+            currency=USD,
         )
-        assert plan["capture_amount"] == Decimal(capture)
+        assert (plan.requested_amount, plan.capture_amount) == (Decimal(asked), None)
+        assert plan.authorized_source == "STORE"
+
+
+def test_a_staff_retry_asks_for_the_whole_total_whatever_the_slot():
+    plan = retry_plan(
+        retry_no=6, total=Decimal("50.00"), authorized=Decimal("25"), currency=USD, manual=True
+    )
+    assert (plan.percent, plan.requested_amount) == (Decimal("100"), Decimal("50.00"))
 
 
 def run_schedule(order, *, until_status=("PAID", "COMPLETED")):
@@ -67,47 +81,87 @@ def run_schedule(order, *, until_status=("PAID", "COMPLETED")):
     attempts, minutes = [], []
     for _ in range(12):
         order.refresh_from_db()
-        if order.status in until_status or order.next_retry_at is None:
+        if order.status in until_status or order.next_action_at is None:
             break
-        due = order.next_retry_at
-        assert payment_retry_due_claim(now=due) == [order.pk]
-        attempts.append(payment_collect(order_id=order.pk, trigger="AUTO", now=due))
+        due = order.next_action_at
+        [(claimed, claim)] = orders_due_claim(now=due)
+        assert claimed == order.pk
+        assert order_advance(order_id=order.pk, claim=claim, now=due) == "PAY"
+        attempts.append(PaymentAttempt.objects.filter(order=order).latest("attempt_no"))
         minutes.append(round((due - order.created_at).total_seconds() / 60))
     order.refresh_from_db()
     return attempts, minutes
 
 
-def test_a_card_that_keeps_declining_walks_the_whole_schedule_then_pays_the_preauth(mapping):
-    """Declines at every share; retry 7 captures the store's 25.00 pre-auth (the Merchant
-    Portal's Authorized Amount, mirrored on the mapping) and 15.00 stays owed."""
-    shopper = Shopper.objects.create(email="nsf@example.com")
-    order = make_order(mapping, total="40.00", trip=trip_id("decline"), shopper=shopper)
-    payment_take(order_id=order.pk)
-    attempts, minutes = run_schedule(order)
-    assert [a.retry_no for a in attempts] == [1, 2, 3, 4, 5, 6, 7]
-    assert minutes == [15, 60, 240, 480, 960, 1440, 2160]  # the schedule, from creation
-    adjusts = [
+def _adjusts(order) -> list[str]:
+    return [
         c["request"]["amount"]["amount"]
         for a in PaymentAttempt.objects.filter(order=order).order_by("attempt_no")
         for c in a.calls
         if c["operation"] == "AdjustCharge"
     ]
-    assert adjusts == ["40.00", "40.00", "40.00", "40.00", "36.00", "28.00", "24.00"]
-    last = attempts[-1]
-    assert [c["operation"] for c in last.calls] == ["CaptureCharge"]
-    assert (order.status, order.captured_amount) == ("COMPLETED", Decimal("25.00"))
-    assert sandbox_trip(order).captured_amount == Decimal("25.00")
-    assert shopper_outstanding_balance(shopper=shopper) == Decimal("15.00")
 
 
-def test_a_total_within_the_preauth_is_captured_whole_at_retry_7(mapping):
-    shopper = Shopper.objects.create(email="whole@example.com")
-    order = make_order(mapping, total="18.00", trip=trip_id("decline"), shopper=shopper)
+def test_a_card_that_keeps_declining_walks_the_whole_schedule_and_is_never_captured(mapping):
+    """Declines at every share, and at retry 7 the authorized amount is asked for with an
+    AdjustCharge too (never captured without an approval): nothing is taken, all stays owed."""
+    shopper = Shopper.objects.create(email="nsf@example.com")
+    order = make_order(mapping, total="40.00", trip=trip_id("decline"), shopper=shopper)
+    payment_take(order_id=order.pk)
+    attempts, minutes = run_schedule(order)
+    assert [a.retry_no for a in attempts] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert minutes == [15, 60, 240, 480, 960, 1440, 2160, 2820]  # the schedule, from creation
+    shares = ["40.00", "40.00", "40.00", "40.00", "36.00", "28.00", "24.00"]
+    assert _adjusts(order) == [*shares, "25.00", "25.00"]
+    assert not [c for a in attempts for c in a.calls if c["operation"] == "CaptureCharge"]
+    assert (order.status, order.captured_amount, order.next_action) == ("ERROR", 0, "")
+    assert "No automatic retry is left" in order.error_message
+    assert sandbox_trip(order).captured_amount == Decimal("0")
+    assert shopper_outstanding_balance(shopper=shopper) == Decimal("40.00")
+
+
+def test_retry_7_collects_the_authorized_amount_and_books_the_rest_as_store_credit(mapping):
+    """Funds for 26.00 on a 50.00 cart: every share declines; retry 7 asks for the store's
+    25.00 pre-auth, is APPROVED and captured. Two tenders: card 25.00, store credit 25.00."""
+    shopper = Shopper.objects.create(email="short@example.com")
+    order = make_order(mapping, total="50.00", trip=trip_id("nsf2600"), shopper=shopper)
     payment_take(order_id=order.pk)
     attempts, _ = run_schedule(order)
-    assert attempts[-1].retry_no == 7
-    assert (order.status, order.captured_amount) == ("COMPLETED", Decimal("18.00"))
-    assert shopper_outstanding_balance(shopper=shopper) == Decimal("0.00")
+    last = attempts[-1]
+    assert (last.retry_no, last.authorized_source) == (7, "STORE")
+    assert [c["operation"] for c in last.calls] == ["AdjustCharge", "CaptureCharge"]
+    assert _adjusts(order)[-1] == "25.00"
+    assert (order.status, order.captured_amount) == ("COMPLETED", Decimal("25.00"))
+    assert order.store_credit_amount == Decimal("25.00")
+    tenders = {t.kind: t.amount for t in order.tenders.all()}
+    assert tenders == {"CARD": Decimal("25.00"), "STORE_CREDIT": Decimal("25.00")}
+    assert sandbox_trip(order).captured_amount == Decimal("25.00")
+    assert shopper_outstanding_balance(shopper=shopper) == Decimal("25.00")
+    assert "store credit" in shopper.ledger.get(kind="DEBT").note
+    short = Order.objects.filter(store_credit_amount__gt=0)
+    assert list(short) == [order]
+
+
+def test_an_adjust_answer_is_the_trips_authorized_amount_at_retry_7(mapping):
+    """A PENDING answer reported 20.00 authorized on this trip: retry 7 asks for that, not the
+    store's 25.00 setting, and says where the amount came from."""
+    order = make_order(mapping, total="50.00", trip=trip_id("decline"))
+    PaymentAttempt.objects.create(
+        order=order,
+        attempt_no=0,
+        retry_no=6,
+        idempotency_key=f"order:{order.pk}:attempt:0",
+        trigger="AUTO",
+        service="PAYMENT_SERVICE",
+        requested_amount=Decimal("30.00"),
+        currency=USD,
+        status="DECLINED",
+        adjust_status="PENDING",
+        authorized_amount=Decimal("20.00"),
+    )
+    attempt = payment_collect(order_id=order.pk, trigger="AUTO")
+    assert (attempt.retry_no, attempt.requested_amount) == (7, Decimal("20.00"))
+    assert attempt.authorized_source == "ADJUST"
 
 
 def test_insufficient_funds_recovers_at_a_reduced_share_and_the_rest_stays_owed(mapping):
@@ -118,6 +172,7 @@ def test_insufficient_funds_recovers_at_a_reduced_share_and_the_rest_stays_owed(
     attempts, _ = run_schedule(order)
     assert attempts[-1].retry_no == 5
     assert (order.status, order.captured_amount) == ("COMPLETED", Decimal("28.00"))
+    assert order.store_credit_amount == Decimal("12.00")
     assert shopper_outstanding_balance(shopper=shopper) == Decimal("12.00")
     assert order.events.filter(type="status_changed", parameters__to="PAID").exists()
 
@@ -127,14 +182,14 @@ def test_automatic_retries_stop_at_the_48_hour_window(mapping):
     payment_take(order_id=late.pk)
     late.refresh_from_db()
     # Retry 1's slot (15 min) is long past: it runs after the cooldown, still inside 48 h.
-    assert late.next_retry_at - late.last_attempt_at == timedelta(minutes=5)
+    assert late.next_action_at - late.last_attempt_at == timedelta(minutes=5)
 
     age = timedelta(hours=47, minutes=56)
     order = make_order(mapping, total="40.00", trip=trip_id("decline"), age=age)
     payment_take(order_id=order.pk)
     order.refresh_from_db()
     assert order.status == "ERROR"
-    assert order.next_retry_at is None  # the cooldown would end past 48 h
+    assert order.next_action_at is None  # the cooldown would end past 48 h
     assert "No automatic retry is left" in order.error_message
     assert payment_collect(order_id=order.pk, trigger="AUTO", now=order.retry_by) is None
 
@@ -176,8 +231,21 @@ class TestStaffRetryRules:
         payment_take(order_id=order.pk)
         later = timezone.now() + timedelta(minutes=6)
         attempt = payment_collect(order_id=order.pk, trigger="MANUAL", actor=user, now=later)
-        assert (attempt.trigger, attempt.initiated_by, attempt.retry_no) == ("MANUAL", user, 1)
+        assert (attempt.trigger, attempt.initiated_by) == ("MANUAL", user)
         assert order.events.filter(type="payment_attempt_started", actor=user).exists()
+
+    def test_a_staff_retry_asks_for_the_total_and_neither_uses_nor_shifts_a_slot(self, mapping):
+        order = make_order(mapping, total="8.00", trip=trip_id("decline"))
+        payment_take(order_id=order.pk)
+        order.refresh_from_db()
+        slot_1 = order.next_action_at
+        later = order.last_attempt_at + timedelta(minutes=6)
+        manual = payment_collect(order_id=order.pk, trigger="MANUAL", now=later)
+        order.refresh_from_db()
+        assert (manual.retry_no, manual.requested_amount) == (0, Decimal("8.00"))
+        assert (order.next_action, order.next_action_at) == ("PAY", slot_1)  # slot 1 unchanged
+        auto = payment_collect(order_id=order.pk, trigger="AUTO", now=slot_1)
+        assert auto.retry_no == 1  # the automatic schedule carries on where it was
 
 
 @pytest.mark.django_db(transaction=True)
@@ -230,11 +298,11 @@ def test_the_sweep_claims_each_due_order_once(mapping):
     for order in orders:
         payment_take(order_id=order.pk)
     now = timezone.now() + timedelta(minutes=31)
-    claimed: list[list[int]] = []
+    claimed: list[list] = []
 
     def sweep() -> None:
         try:
-            claimed.append(payment_retry_due_claim(now=now))
+            claimed.append(orders_due_claim(now=now))
         finally:
             connection.close()
 
@@ -243,7 +311,7 @@ def test_the_sweep_claims_each_due_order_once(mapping):
         t.start()
     for t in threads:
         t.join()
-    all_ids = [pk for batch in claimed for pk in batch]
+    all_ids = [pk for batch in claimed for pk, _claim in batch]
     assert sorted(all_ids) == sorted(o.pk for o in orders)
 
 

@@ -71,7 +71,7 @@ def test_the_balance_breaks_down_by_trip_with_the_reason(client, mapping):
     for order, reason in (
         (declined, "Card declined"),
         (expired, "The card authorization expired before the total was collected"),
-        (partial, "Only part of the total was collected"),
+        (partial, "Collected short: the rest is owed as store credit"),
     ):
         assert reverse("portal:receipt", args=[order.purchase_id]) in page
         assert reason in page
@@ -81,7 +81,7 @@ def test_the_balance_breaks_down_by_trip_with_the_reason(client, mapping):
 
 def test_paying_off_clears_the_debt_and_the_gate_admits_again(client, mapping):
     order = shop(mapping, total="7.00", profile="decline")
-    assert order.status == "ERROR" and order.next_retry_at is not None
+    assert order.status == "ERROR" and order.next_action_at is not None
     assert not gate_admits(mapping, "amzn-card-7")
     told = [m for m in mail.outbox if "did not go through" in m.subject]
     assert len(told) == 1 and told[0].to == ["amzn-card-7@shoppers.example"]
@@ -104,7 +104,7 @@ def test_paying_off_clears_the_debt_and_the_gate_admits_again(client, mapping):
     assert "4242424242424242" not in seen
     assert card_outstanding_balance(card_token="amzn-card-7") == 0
     order.refresh_from_db()
-    assert order.status == "COMPLETED" and order.next_retry_at is None  # no retry charges it
+    assert order.status == "COMPLETED" and order.next_action_at is None  # no retry charges it
     assert gate_admits(mapping, "amzn-card-7")
     assert [m.subject for m in mail.outbox if m.subject.startswith("Balance paid")] == [
         "Balance paid: 7.00 USD. You can shop again"
@@ -190,14 +190,14 @@ def test_no_retry_charges_a_trip_while_the_shopper_is_paying_it(client, mapping)
     # the card has funds again: a retry now would capture beside the payoff
     SandboxTrip.objects.filter(trip_id=order.trip.trip_id).update(card_profile="OK")
     Order.objects.filter(pk=order.pk).update(
-        next_retry_at=timezone.now() - timedelta(minutes=1),
+        next_action_at=timezone.now() - timedelta(minutes=1),
         last_attempt_at=timezone.now() - timedelta(minutes=10),
     )
     assert payment_collect(order_id=order.pk, trigger="AUTO") is None
     with pytest.raises(PaymentInProgress, match="paying this trip in the portal"):
         payment_collect(order_id=order.pk, trigger="MANUAL")
     order.refresh_from_db()
-    assert order.status == "ERROR" and order.next_retry_at > timezone.now()
+    assert order.status == "ERROR" and order.next_action_at > timezone.now()
     assert SandboxTrip.objects.get(trip_id=order.trip.trip_id).captured_amount == 0
 
 

@@ -5,7 +5,7 @@ from jwo_console.exceptions import ApplicationError
 
 class Command(BaseCommand):
     help = (
-        "Sandbox only: move unfinished orders HOURS into the past and run the retry sweep, to "
+        "Sandbox only: move unfinished orders HOURS into the past and run the sweep, to "
         "watch the 48-hour retry schedule (15 min, 1 h, 4 h, ...) in minutes."
     )
 

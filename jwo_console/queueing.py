@@ -1,0 +1,36 @@
+"""Queuing a task once the current transaction commits, without ever failing the request.
+
+The database is the source of truth: whatever must happen is also written as a row's next action
+that a beat sweep finds (payments/sweep.py). The broker only makes it happen sooner, so a broker
+that is down when the transaction commits costs a delay, never the request (Amazon would get a
+500 for a purchase that is safely stored)."""
+
+import importlib
+import logging
+from typing import Any
+
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+logger = logging.getLogger(__name__)
+
+
+def send_now(task_name: str, *args: Any, **log_ids: Any) -> bool:
+    """Send the task by name; False (logged) when the broker does not take it."""
+    from jwo_console.celery import app
+
+    module, _, _name = task_name.rpartition(".")
+    importlib.import_module(module)  # registers the task (a web process has not imported it)
+    try:
+        app.tasks[task_name].apply_async(args=args)
+    except (OperationalError, OSError) as exc:  # the broker is away: the sweep takes over
+        logger.warning(
+            "task %s not queued (%s); the sweep will run it", task_name, exc, extra=log_ids
+        )
+        return False
+    return True
+
+
+def send_on_commit(task_name: str, *args: Any, **log_ids: Any) -> None:
+    """Queue ``task_name`` after the surrounding transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: send_now(task_name, *args, **log_ids))

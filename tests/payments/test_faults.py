@@ -1,0 +1,234 @@
+"""Money under faults, against the sandbox over real HTTP: every order has a next action the
+sweep finds; an unknown capture outcome is read, never resent blind; refusals are not retried."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from orders.models import Order
+from payments.models import PaymentAttempt
+from payments.services import (
+    ReviewNotAllowed,
+    order_advance,
+    orders_due_claim,
+    payment_collect,
+    payment_review_capture_again,
+    payment_review_captured,
+    payment_take,
+)
+from sandbox.models import SandboxCall, SandboxFault
+from tests.factories import staff_user
+
+from .conftest import make_order, sandbox_trip, trip_id
+
+
+def capture_calls(order) -> int:
+    return SandboxCall.objects.filter(
+        operation="CaptureCharge", body__contains=order.trip.trip_id
+    ).count()
+
+
+def sweep(now):
+    """One pass of beat's sweep at ``now``: each claimed order advanced by its task."""
+    done = []
+    for order_id, claim in orders_due_claim(now=now):
+        done.append(order_advance(order_id=order_id, claim=claim, now=now))
+    return done
+
+
+def fault(operation: str, kind: str, remaining: int = 1, **extra) -> SandboxFault:
+    return SandboxFault.objects.create(
+        service="payments", operation=operation, kind=kind, remaining=remaining, **extra
+    )
+
+
+class TestUnknownCaptureOutcomes:
+    def test_capture_done_answer_lost_is_read_and_booked_without_a_second_capture(self, mapping):
+        order = make_order(mapping, total="12.40")
+        fault("CaptureCharge", "LOST")
+        attempt = payment_take(order_id=order.pk)
+        order.refresh_from_db()
+        assert (attempt.status, attempt.step) == ("STARTED", "CAPTURE_SENT")
+        assert (order.status, order.next_action) == ("ERROR", "RESOLVE")
+        assert "before anything is sent again" in order.error_message
+        assert sandbox_trip(order).captured_amount == Decimal("12.40")  # Amazon took it
+
+        assert sweep(order.next_action_at) == ["RESOLVE"]
+        order.refresh_from_db()
+        attempt.refresh_from_db()
+        assert (order.status, order.captured_amount) == ("COMPLETED", Decimal("12.40"))
+        assert attempt.status == "SUCCEEDED" and attempt.reads == 1
+        assert capture_calls(order) == 1
+        assert sandbox_trip(order).capture_replays == 0
+        reads = [c["operation"] for c in attempt.calls]
+        assert reads == ["AdjustCharge", "GetTransactionalData"]
+
+    def test_capture_that_never_arrived_is_sent_again_only_after_the_read_says_so(self, mapping):
+        order = make_order(mapping, total="8.10")
+        fault("CaptureCharge", "TIMEOUT")
+        payment_take(order_id=order.pk)
+        order.refresh_from_db()
+        assert order.next_action == "RESOLVE"
+        assert sandbox_trip(order).captured_amount == Decimal("0")
+
+        sweep(order.next_action_at)
+        order.refresh_from_db()
+        attempt = PaymentAttempt.objects.get(order=order)
+        assert (order.status, order.captured_amount) == ("COMPLETED", Decimal("8.10"))
+        assert "capture sent again" in attempt.resolution
+        assert order.events.filter(type="capture_resent_after_read").count() == 1
+        trip = sandbox_trip(order)
+        assert (trip.captured_amount, trip.capture_replays) == (Decimal("8.10"), 0)
+
+    def test_a_read_that_knows_nothing_puts_the_order_in_review_and_nothing_is_resent(
+        self, mapping
+    ):
+        order = make_order(mapping, total="20.00")
+        fault("CaptureCharge", "LOST")
+        fault("GetTransactionalData", "BLIND")
+        payment_take(order_id=order.pk)
+        order.refresh_from_db()
+        sweep(order.next_action_at)
+        order.refresh_from_db()
+        assert order.status == "REVIEW"
+        assert (order.next_action, order.next_action_at) == ("", None)
+        assert "Payment outcome unknown" in order.error_message
+        assert capture_calls(order) == 1
+        # The sweep never touches it again, however late.
+        assert sweep(timezone.now() + timedelta(days=3)) == []
+        # Staff Retry is not the way out of a review.
+        assert payment_collect(order_id=order.pk, trigger="AUTO") is None
+
+        user = staff_user(username="reviewer")
+        payment_review_captured(order_id=order.pk, actor=user, note="seen in the portal")
+        order.refresh_from_db()
+        assert (order.status, order.captured_amount) == ("COMPLETED", Decimal("20.00"))
+        assert capture_calls(order) == 1
+        decided = order.events.get(type="payment_review_decided")
+        assert (decided.actor, decided.parameters["decision"]) == (user, "Amazon captured it")
+
+    def test_capture_again_needs_a_confirmation_and_then_sends_one_capture(self, mapping):
+        order = make_order(mapping, total="6.00")
+        fault("CaptureCharge", "TIMEOUT")  # it never arrived ...
+        fault("GetTransactionalData", "BLIND")  # ... but the read cannot tell
+        payment_take(order_id=order.pk)
+        order.refresh_from_db()
+        sweep(order.next_action_at)
+        order.refresh_from_db()
+        assert order.status == "REVIEW"
+        user = staff_user(username="reviewer2")
+        with pytest.raises(ReviewNotAllowed, match="pays twice"):
+            payment_review_capture_again(order_id=order.pk, actor=user, confirmed=False)
+        payment_review_capture_again(order_id=order.pk, actor=user, confirmed=True)
+        order.refresh_from_db()
+        assert (order.status, order.captured_amount) == ("COMPLETED", Decimal("6.00"))
+        assert sandbox_trip(order).captured_amount == Decimal("6.00")
+        with pytest.raises(ReviewNotAllowed):
+            payment_review_captured(order_id=order.pk, actor=user)
+
+    def test_reads_failing_again_and_again_end_in_review(self, mapping, settings):
+        settings.JWO_RESOLVE_MAX_READS = 2
+        order = make_order(mapping, total="3.00")
+        fault("CaptureCharge", "LOST")
+        fault("GetTransactionalData", "503", remaining=20)  # the transport retries reads too
+        payment_take(order_id=order.pk)
+        for _ in range(2):
+            order.refresh_from_db()
+            sweep(order.next_action_at)
+        order.refresh_from_db()
+        assert order.status == "REVIEW"
+        assert "2 reads of the trip's record failed" in order.error_message
+
+
+class TestClassification:
+    def test_a_rejected_adjust_ends_the_automatic_schedule_and_staff_may_retry(self, mapping):
+        order = make_order(mapping, total="5.00", trip=trip_id("ok"))
+        order.trip.trip_id = "unknown-to-amazon-trip"
+        order.trip.save()
+        payment_take(order_id=order.pk)
+        order.refresh_from_db()
+        attempt = PaymentAttempt.objects.get(order=order)
+        assert attempt.status == "REJECTED"
+        assert (order.status, order.next_action, order.next_action_at) == ("ERROR", "", None)
+        assert "UnknownShoppingTrip" in order.error_message
+        assert "Not retried automatically" in order.error_message
+        later = timezone.now() + timedelta(minutes=6)
+        assert payment_collect(order_id=order.pk, trigger="MANUAL", now=later) is not None
+
+    def test_throttling_and_server_errors_on_adjust_resume_the_same_attempt(self, mapping):
+        order = make_order(mapping, total="9.00")
+        fault("AdjustCharge", "503", remaining=10)
+        first = payment_take(order_id=order.pk)
+        order.refresh_from_db()
+        assert (order.status, order.next_action) == ("ERROR", "RESUME")
+        SandboxFault.objects.all().delete()
+        sweep(order.next_action_at)
+        order.refresh_from_db()
+        assert order.status == "COMPLETED"
+        assert list(PaymentAttempt.objects.filter(order=order)) == [first]
+
+    def test_pending_is_asked_again_at_most_n_times_then_error(self, mapping, settings):
+        settings.JWO_PENDING_MAX_CHECKS = 2
+        order = make_order(mapping, total="4.00", trip=trip_id("pending"))
+        from sandbox.models import SandboxTrip
+
+        payment_take(order_id=order.pk)  # PENDING once (the sandbox's pending profile)
+        SandboxTrip.objects.filter(trip_id=order.trip.trip_id).update(pending_served=False)
+        order.refresh_from_db()
+        assert order.next_action == "PAY"
+        sweep(order.next_action_at)
+        order.refresh_from_db()
+        assert order.status == "ERROR"
+        assert "stayed PENDING after 2 checks" in order.error_message
+        assert order.next_action == "PAY"  # the schedule goes on with the next slot
+
+
+class TestNothingIsLost:
+    def test_a_lost_pricing_task_is_priced_and_paid_by_the_sweep(self, mapping, settings):
+        settings.JWO_PAYMENT_ON_PRICED = True
+        order = make_order(mapping, total="0.00", lines=0, status="PENDING")
+        Order.objects.filter(pk=order.pk).update(next_action="PRICE", next_action_at=timezone.now())
+        assert sweep(timezone.now() + timedelta(seconds=1)) == ["PRICE"]
+        order.refresh_from_db()
+        assert order.status == "COMPLETED"  # an empty cart: priced at 0, pre-auth released
+
+    def test_a_late_duplicate_task_does_nothing(self, mapping, settings):
+        settings.JWO_PAYMENT_ON_PRICED = True
+        order = make_order(mapping, total="4.00", trip=trip_id("decline"))
+        [(order_id, claim)] = orders_due_claim(now=timezone.now())
+        assert order_advance(order_id=order_id, claim=claim) == "PAY"
+        # The same message delivered again (a worker lost after finishing): the order moved on.
+        assert order_advance(order_id=order_id, claim=claim) is None
+        assert PaymentAttempt.objects.filter(order=order).count() == 1
+
+    def test_a_paid_order_whose_receipt_fetch_was_lost_completes(self, mapping):
+        order = make_order(mapping, total="2.00")
+        fault("GetTransactionalData", "503", remaining=4)  # every try of the transport
+        payment_take(order_id=order.pk)
+        order.refresh_from_db()
+        assert (order.status, order.next_action) == ("PAID", "RECEIPT")
+        assert sweep(order.next_action_at) == ["RECEIPT"]
+        order.refresh_from_db()
+        assert order.status == "COMPLETED"
+
+    def test_a_claimed_order_whose_task_was_lost_is_claimed_again(self, mapping, settings):
+        order = make_order(mapping, total="4.00")
+        now = timezone.now()
+        [(order_id, _claim)] = orders_due_claim(now=now)  # the task is lost with its worker
+        assert orders_due_claim(now=now) == []
+        later = now + timedelta(seconds=settings.JWO_SWEEP_CLAIM_SECONDS + 1)
+        assert order_id == order.pk
+        assert [pk for pk, _ in orders_due_claim(now=later)] == [order.pk]
+
+
+def test_the_empty_cart_cancel_sends_its_payment_status_report(mapping):
+    mapping.fa_strategy = "AMAZON_MANAGED"
+    mapping.save()
+    order = make_order(mapping, total="0.00", lines=0)
+    payment_take(order_id=order.pk)
+    order.refresh_from_db()
+    assert order.status == "COMPLETED"
+    report = order.status_reports.get()
+    assert (report.total_amount, report.settled_amount) == (Decimal("0.00"), Decimal("0.00"))
