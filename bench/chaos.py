@@ -57,7 +57,7 @@ HOST = "127.0.0.1"
 @dataclass
 class Plan:
     trips: int = 1000
-    traffic_seconds: float = 180.0  # the trips are spread over this long
+    traffic_seconds: float = 300.0  # the trips are spread over this long
     concurrency: int = 16  # gate simulator threads (a resent cart holds one)
     faults_per_trip: float = 0.4  # SandboxFault rows injected per trip, spread over the traffic
     quiesce_seconds: float = 600.0  # longest wait for every order to be final or in review
@@ -66,11 +66,12 @@ class Plan:
     database: str = "jwo_bench_chaos"
     read_timeout: float = 2.0  # the console's read timeout on Amazon calls
     web_workers: int = 2
-    worker_concurrency: int = 2
+    worker_concurrency: int = 3
     # Short schedules, through the variables jwo_console/settings/base.py reads.
     schedule_minutes: str = "0.25,0.5,0.75,1,1.25,1.5,1.75,2"
     short_seconds: int = 5  # pending / transient retries, feedback resends
     lease_seconds: int = 30  # longer than one attempt takes with the transport's retries
+    claim_seconds: int = 30  # the sweep claims an order again after this (its task lost)
     beat_seconds: float = 3.0  # every beat schedule at most this far apart (settings/chaos.py)
 
 
@@ -85,6 +86,7 @@ QUICK = {
     "schedule_minutes": "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8",
     "short_seconds": 3,
     "lease_seconds": 20,
+    "claim_seconds": 20,
     "beat_seconds": 2.0,
 }
 
@@ -299,6 +301,7 @@ class Report:
     captured_not_in_console: int = 0  # (must be 0)
     captured_not_in_console_amount: str = "0.00"
     captured_examples: list = field(default_factory=list)
+    captured_in_review: int = 0  # captured at the sandbox, the order waiting for staff
     console_above_sandbox: int = 0
     trips_without_order: int = 0
     longest_cart_to_final_seconds: float | None = None
@@ -379,6 +382,14 @@ class ChaosRun:
             "JWO_TRANSIENT_RETRY_SECONDS": str(p.short_seconds),
             "JWO_ATTEMPT_LEASE_SECONDS": str(p.lease_seconds),
             "JWO_FEEDBACK_RETRY_SECONDS": str(p.short_seconds),
+            # The sweep and the resolution of unknown outcomes (payments/sweep.py), where the
+            # engine has them: a claimed order whose task was lost is claimed again, a task
+            # queued at a commit that never ran is taken over, a lost answer is read.
+            "JWO_SWEEP_SECONDS": str(p.beat_seconds),
+            "JWO_SWEEP_CLAIM_SECONDS": str(p.claim_seconds),
+            "JWO_TASK_GRACE_SECONDS": str(p.short_seconds * 2),
+            "JWO_RESOLVE_AFTER_SECONDS": str(p.short_seconds),
+            "JWO_RESOLVE_MAX_READS": "3",
             "CHAOS_BEAT_SECONDS": str(p.beat_seconds),
             "CATALOG_POLL_AFTER_SECONDS": "5",
             "PYTHONUNBUFFERED": "1",
@@ -612,6 +623,8 @@ class ChaosRun:
         (1, "LOST", "payments", "AdjustCharge", (1, 1), None),
         (1, "LOST", "payments", "CancelCharge", (1, 1), None),
         (3, "BLIND", "payments", "GetTransactionalData", (1, 2), 0),
+        # A capture whose answer is lost, then reads that know nothing: nobody can tell.
+        (2, "LOST+BLIND", "payments", "CaptureCharge", (1, 1), None),
     ]
 
     def inject_faults(self) -> None:
@@ -630,14 +643,22 @@ class ChaosRun:
             _w, kind, service, operation, (low, high), latency = self.rng.choices(
                 self.FAULTS, weights
             )[0]
-            SandboxFault.objects.create(
-                service=service,
-                operation=operation,
-                kind=kind,
-                remaining=self.rng.randint(low, high),
-                latency_ms=hang if latency is None else self.rng.randint(latency // 3, latency),
-                retry_after=1,
-            )
+            if kind == "LOST+BLIND":
+                SandboxFault.objects.create(
+                    service=service, operation=operation, kind="LOST", remaining=1, latency_ms=hang
+                )
+                SandboxFault.objects.create(
+                    service=service, operation="GetTransactionalData", kind="BLIND", remaining=10
+                )
+            else:
+                SandboxFault.objects.create(
+                    service=service,
+                    operation=operation,
+                    kind=kind,
+                    remaining=self.rng.randint(low, high),
+                    latency_ms=hang if latency is None else self.rng.randint(latency // 3, latency),
+                    retry_after=1,
+                )
             injected[f"{kind} {operation}"] += 1
         close_old_connections()
         self.report.faults_injected = dict(sorted(injected.items()))
@@ -677,6 +698,9 @@ class ChaosRun:
 
         config.identity_key = identity_key
         sim = GateSimulator(config)
+        from requests.adapters import HTTPAdapter
+
+        sim.session.mount("http://", HTTPAdapter(pool_maxsize=self.plan.concurrency))
         profiles = [("OK", 80), ("DECLINE", 5), ("PENDING_ONCE", 7), ("NSF", 8)]
         lock = threading.Lock()
 
@@ -794,6 +818,7 @@ class ChaosRun:
         r.orders = len(rows)
         by_state: Counter = Counter()
         console_captured: dict[str, Decimal] = {}
+        in_review: set[str] = set()
         longest = None
         for row in rows:
             state = self.classifier.state(row)
@@ -808,6 +833,7 @@ class ChaosRun:
                     )
             elif state == "review":
                 r.in_review += 1
+                in_review.add(row["trip__trip_id"])
             else:
                 r.final += 1
             sent = cart_sent.get(row["trip__trip_id"])
@@ -823,7 +849,9 @@ class ChaosRun:
             console = console_captured.get(trip.trip_id)
             if trip.trip_id not in console_captured and trip.captured_amount > 0:
                 r.trips_without_order += 1
-            if trip.captured_amount > (console or Decimal("0")):
+            if trip.captured_amount > (console or Decimal("0")) and trip.trip_id in in_review:
+                r.captured_in_review += 1  # not booked, but shown to staff as unknown
+            elif trip.captured_amount > (console or Decimal("0")):
                 r.captured_not_in_console += 1
                 missing += trip.captured_amount - (console or Decimal("0"))
                 if len(r.captured_examples) < 10:
@@ -887,6 +915,7 @@ class ChaosRun:
              f"{r.capture_replays} / {r.second_captures_refused}"),
             ("trips captured at the sandbox, not in the console" + must,
              f"{r.captured_not_in_console} ({r.captured_not_in_console_amount})"),
+            ("  captured at the sandbox, order in review", r.captured_in_review),
             ("  console captured more than the sandbox", r.console_above_sandbox),
             ("orders neither final nor in review" + must, r.open_orders),
             ("longest cart-to-final (s)", r.longest_cart_to_final_seconds),

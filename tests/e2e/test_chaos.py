@@ -15,10 +15,6 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 11: the engine on this branch strands orders and repeats captures blind",
-)
 def test_after_faults_kills_and_restarts_every_charge_is_accounted_for(tmp_path):
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         pytest.skip("the chaos run needs PostgreSQL (DATABASE_URL)")
