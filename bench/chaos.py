@@ -31,6 +31,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -187,6 +188,14 @@ def _http_ok(url: str) -> bool:
     return requests.get(url, timeout=2).status_code == 200
 
 
+def _blank(message: str) -> str:
+    """An order's message with its ids, SKUs and amounts blanked, so like messages count as one."""
+    message = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "<id>", message)
+    message = re.sub(r"SKU-UNKNOWN-\w+", "SKU-UNKNOWN-<x>", message)
+    message = re.sub(r"\d+(\.\d+)?", "<n>", message)
+    return message[:110]
+
+
 def _log_has(path: Path, text: str, after: int = 0) -> bool:
     return path.exists() and text in path.read_text(errors="replace")[after:]
 
@@ -303,6 +312,7 @@ class Report:
     captured_examples: list = field(default_factory=list)
     captured_in_review: int = 0  # captured at the sandbox, the order waiting for staff
     console_above_sandbox: int = 0
+    reasons: dict = field(default_factory=dict)  # ERROR and review messages, ids blanked
     trips_without_order: int = 0
     longest_cart_to_final_seconds: float | None = None
     faults_injected: dict = field(default_factory=dict)
@@ -814,7 +824,10 @@ class ChaosRun:
         cart_sent = {o.trip_id: o.cart_sent_at for o in outcomes if o.cart_sent_at}
 
         self.snapshot()
-        rows = list(Order.objects.values(*self.classifier.columns, "captured_amount"))
+        rows = list(
+            Order.objects.values(*self.classifier.columns, "captured_amount", "error_message")
+        )
+        reasons: Counter = Counter()
         r.orders = len(rows)
         by_state: Counter = Counter()
         console_captured: dict[str, Decimal] = {}
@@ -834,6 +847,8 @@ class ChaosRun:
             elif state == "review":
                 r.in_review += 1
                 in_review.add(row["trip__trip_id"])
+            if row["status"] != "COMPLETED" and row["error_message"]:
+                reasons[_blank(row["error_message"])] += 1
             else:
                 r.final += 1
             sent = cart_sent.get(row["trip__trip_id"])
@@ -841,6 +856,7 @@ class ChaosRun:
             if state != "open" and sent and reached:
                 longest = max(longest or 0.0, reached - sent)
         r.by_state = dict(sorted(by_state.items()))
+        r.reasons = dict(reasons.most_common(8))
         r.longest_cart_to_final_seconds = round(longest, 1) if longest is not None else None
 
         missing = Decimal("0")
@@ -928,6 +944,9 @@ class ChaosRun:
         out = [f"{k:<{width}}  {v}" for k, v in lines]
         kinds = ", ".join(f"{k} {v}" for k, v in r.faulted_calls.items())
         out.append(f"faulted calls by kind: {kinds}")
+        if r.reasons:
+            out.append("messages of orders not completed (ids and amounts blanked):")
+            out.extend(f"  {n:5d}  {reason}" for reason, n in r.reasons.items())
         for title, examples in (
             ("double captures", r.double_capture_examples),
             ("captured, not in the console", r.captured_examples),
