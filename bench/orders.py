@@ -34,8 +34,8 @@ SECRET = "bench-orders-secret"
 
 
 def grid_and_sweep(count: int, db_url: str) -> None:
-    from django.test import Client
     from django.db import connection
+    from django.test import Client
 
     from payments.services import orders_due_claim
     from payments.sweep import orders_due

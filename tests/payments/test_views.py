@@ -127,3 +127,67 @@ def test_a_huge_result_is_counted_only_up_to_the_cap(staff_client, mapping, monk
     monkeypatch.setattr(CappedPaginator, "cap", 2)
     page = staff_client.get(GRID).content.decode()
     assert "More than 2 orders (filter to narrow them)" in page
+
+
+def _in_review(mapping) -> Order:
+    from sandbox.models import SandboxFault
+
+    from .test_faults import sweep
+
+    order = make_order(mapping, total="7.00")
+    SandboxFault.objects.create(
+        service="payments", operation="CaptureCharge", kind="LOST", remaining=1
+    )
+    SandboxFault.objects.create(
+        service="payments", operation="GetTransactionalData", kind="BLIND", remaining=1
+    )
+    payment_take(order_id=order.pk)
+    order.refresh_from_db()
+    sweep(order.next_action_at)
+    order.refresh_from_db()
+    assert order.status == "REVIEW"
+    return order
+
+
+def test_an_order_in_review_shows_the_evidence_and_staff_decide_it(staff_client, mapping):
+    order = _in_review(mapping)
+    grid = staff_client.get(GRID, {"status": "REVIEW"}).content.decode()
+    assert order.purchase_id in grid
+    page = staff_client.get(reverse("payments:order", args=[order.pk])).content.decode()
+    assert "Payment outcome unknown — needs review" in page
+    assert "the shopper pays twice" in page  # the risk is named before Capture again
+    assert "GetTransactionalData" in page  # the evidence: the calls, with their answers
+    url = reverse("payments:order-review", args=[order.pk])
+    refused = staff_client.post(url, {"decision": "capture_again"}, follow=True)
+    assert "Confirm that you checked" in refused.content.decode()
+    order.refresh_from_db()
+    assert order.status == "REVIEW"
+    staff_client.post(url, {"decision": "captured", "note": "Merchant Portal"})
+    order.refresh_from_db()
+    assert (order.status, order.captured_amount) == ("COMPLETED", Decimal("7.00"))
+
+
+def test_a_user_without_the_retry_permission_gets_403_on_review(client, mapping):
+    from tests.factories import UserFactory
+
+    order = _in_review(mapping)
+    client.force_login(UserFactory(username="no-perms"))
+    url = reverse("payments:order-review", args=[order.pk])
+    assert client.post(url, {"decision": "captured"}).status_code == 403
+
+
+def test_a_short_collection_shows_its_tenders_and_the_collected_short_filter(staff_client, mapping):
+    order = make_order(mapping, total="50.00", trip=trip_id("nsf2600"))
+    Order.objects.filter(pk=order.pk).update(store_credit_amount=Decimal("25.00"))
+    from payments.models import Tender
+
+    Tender.objects.create(order=order, kind="CARD", amount=25, currency="USD", reference="c")
+    Tender.objects.create(
+        order=order, kind="STORE_CREDIT", amount=25, currency="USD", reference="s"
+    )
+    other = make_order(mapping, total="5.00")
+    grid = staff_client.get(GRID, {"collected_short": "true"}).content.decode()
+    assert order.purchase_id in grid and other.purchase_id not in grid
+    assert "Collected short" in grid
+    page = staff_client.get(reverse("payments:order", args=[order.pk])).content.decode()
+    assert "Store credit (owed): 25.00 USD" in page
