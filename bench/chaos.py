@@ -1021,7 +1021,8 @@ def main(argv: list[str] | None = None) -> int:
     def interrupted(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
-    signal.signal(signal.SIGTERM, interrupted)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # also where a shell started it ignoring SIGINT
+        signal.signal(sig, interrupted)
     alarm = threading.Timer(
         plan.deadline_seconds + 60, lambda: os.kill(os.getpid(), signal.SIGTERM)
     )
@@ -1029,12 +1030,12 @@ def main(argv: list[str] | None = None) -> int:
     alarm.start()
     try:
         report = run.run()
-    except BaseException:
-        run.stop.set()
-        if run.sup is not None:
-            run.sup.stop_all()
-        raise
+    except KeyboardInterrupt as exc:
+        print(f"chaos: interrupted ({exc}); stopping every process", flush=True)
+        return 130
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # the cleanup is not interrupted
+            signal.signal(sig, signal.SIG_IGN)
         alarm.cancel()
         run.stop.set()
         if run.sup is not None:
