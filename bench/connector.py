@@ -41,10 +41,12 @@ def main(count: int) -> None:
     if db_url.startswith("postgres"):
         import psycopg
 
+        # a database of its own, named after the one given (runs side by side do not collide)
+        name = db_url.rsplit("/", 1)[1].split("?")[0] + "_bench_connector"
         with psycopg.connect(db_url, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS jwo_bench_connector WITH (FORCE)")
-            conn.execute("CREATE DATABASE jwo_bench_connector")
-        db_url = db_url.rsplit("/", 1)[0] + "/jwo_bench_connector"
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        db_url = db_url.rsplit("/", 1)[0] + f"/{name}"
     port = _free_port()
     env = {
         **os.environ,

@@ -11,10 +11,12 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from .models import ConnectorRequest, RequestStatus
+from .models import ConnectorRequest, RequestStatus, ScanResolution
+from .parsing import storable_text
 
 _SECRET_HEADERS = {"x-jwo-connector-secret", "authorization", "cookie", "x-api-key"}
 ORIGINAL_WAIT_SECONDS = 3.0
+BODY_CHARS = 1_100_000  # above the size cap: an accepted body is kept whole
 STALE_AFTER_SECONDS = 30  # a request unanswered this long lost its process
 
 
@@ -48,13 +50,21 @@ def connector_request_refused(
     answer: Any,
     started: float,
     replay_of: ConnectorRequest | None = None,
+    size: int | None = None,
+    method: str = "POST",
+    store_id: str = "",
+    request_id: str = "",
 ) -> ConnectorRequest:
-    """A request refused before processing (wrong secret, invalid shape): stored with its answer
-    in one write."""
+    """A request refused before processing (wrong secret, invalid shape, too large, wrong
+    method or content type, over the rate): stored with its answer in one write."""
     return ConnectorRequest.objects.create(
         endpoint=endpoint,
         headers=_clean_headers(headers),
-        body=body.decode("utf-8", errors="replace")[:1_000_000],
+        body=storable_text(body, BODY_CHARS),
+        body_size=len(body) if size is None else size,
+        method=method[:10],
+        store_id=store_id,
+        request_id=request_id,
         replay_of=replay_of,
         status=status,
         response_status=http_status,
@@ -80,9 +90,59 @@ def _released(original: ConnectorRequest) -> bool:
     return False
 
 
+def _insert_sql() -> str:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` on the dedupe constraint: store first and
+    dedupe in one statement, no exception, no savepoint (PostgreSQL; column names from the
+    model, so a renamed field cannot drift)."""
+    meta = ConnectorRequest._meta
+    names = [meta.get_field(n).column for n in _INSERT_FIELDS]
+    dedupe = [meta.get_field(n).column for n in ("endpoint", "dedupe_key")]
+    return (
+        f'INSERT INTO "{meta.db_table}" ({", ".join(names)}, received_at) '  # noqa: S608 (names from the model, values bound)
+        f"VALUES ({', '.join(['%s'] * len(names))}, now()) "
+        f"ON CONFLICT ({', '.join(dedupe)}) WHERE dedupe_key IS NOT NULL DO NOTHING "
+        "RETURNING id, received_at"
+    )
+
+
+_INSERT_FIELDS = (
+    "endpoint",
+    "request_id",
+    "store_id",
+    "dedupe_key",
+    "payload_hash",
+    "headers",
+    "body",
+    "body_size",
+    "method",
+    "status",
+    "error",
+    "duration_ms",
+    "replay_of",
+)
+
+
 def _insert_once(**fields: Any) -> ConnectorRequest:
-    """One INSERT. In autocommit (a web request) it commits in its own round trip and a unique
-    violation leaves nothing to roll back; inside a transaction a savepoint keeps it usable."""
+    """One INSERT that commits in its own round trip (a web request runs in autocommit). On
+    PostgreSQL a held dedupe key returns nothing and raises IntegrityError here, without a
+    failed statement; elsewhere the ORM's INSERT (in a savepoint inside a transaction)."""
+    if connection.vendor == "postgresql":
+        replay = fields.get("replay_of")
+        values = {
+            "method": "POST",
+            "status": RequestStatus.RECEIVED,
+            "error": "",
+            "duration_ms": 0,
+            **fields,
+            "headers": json.dumps(fields["headers"]),
+            "replay_of": replay.pk if replay is not None else None,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_sql(), [values[n] for n in _INSERT_FIELDS])
+            row = cursor.fetchone()
+        if row is None:
+            raise IntegrityError("connector_request_dedupe")
+        return ConnectorRequest(pk=row[0], received_at=row[1], **fields)
     if connection.get_autocommit():
         return ConnectorRequest.objects.create(**fields)
     with transaction.atomic():
@@ -94,7 +154,7 @@ def connector_request_store(
     endpoint: str,
     headers: dict,
     body: bytes,
-    dedupe_key: str,
+    dedupe_key: str | None,
     digest: str,
     store_id: str,
     request_id: str,
@@ -106,7 +166,8 @@ def connector_request_store(
     fields = {
         "endpoint": endpoint,
         "headers": _clean_headers(headers),
-        "body": body.decode("utf-8", errors="replace")[:1_000_000],
+        "body": storable_text(body, BODY_CHARS),
+        "body_size": len(body),
         "payload_hash": digest,
         "store_id": store_id,
         "request_id": request_id,
@@ -144,6 +205,24 @@ def connector_request_answer(
     error: str = "",
     duplicate_of: ConnectorRequest | None = None,
 ) -> None:
+    if connection.vendor == "postgresql":  # the hot path's last statement, without the ORM
+        meta = ConnectorRequest._meta
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{meta.db_table}" SET status = %s, response_status = %s, '  # noqa: S608
+                "response_body = %s::jsonb, error = %s, duplicate_of_id = %s, "
+                "answered_at = now(), duration_ms = %s WHERE id = %s",
+                [
+                    status,
+                    http_status,
+                    json.dumps(body),
+                    error[:5000],
+                    duplicate_of.pk if duplicate_of is not None else None,
+                    int((time.monotonic() - started) * 1000),
+                    req.pk,
+                ],
+            )
+        return
     ConnectorRequest.objects.filter(pk=req.pk).update(
         status=status,
         response_status=http_status,
@@ -153,3 +232,24 @@ def connector_request_answer(
         answered_at=timezone.now(),
         duration_ms=int((time.monotonic() - started) * 1000),
     )
+
+
+def scan_resolution_record(
+    *, jwo_store_id: str, result_id: str, result_type: str, provider: str, promotion_ids: list
+) -> ScanResolution:
+    """Keep what ResolveScan accepted, for GetScanDetails (the latest answer wins)."""
+    found, _ = ScanResolution.objects.update_or_create(
+        jwo_store_id=jwo_store_id,
+        result_type=result_type,
+        result_id=result_id,
+        defaults={"provider": provider[:255], "promotion_ids": promotion_ids},
+    )
+    return found
+
+
+def scan_resolution_find(
+    *, jwo_store_id: str, result_id: str, result_type: str
+) -> ScanResolution | None:
+    return ScanResolution.objects.filter(
+        jwo_store_id=jwo_store_id, result_type=result_type, result_id=result_id
+    ).first()

@@ -1,23 +1,24 @@
 """The endpoints Amazon calls, served at Amazon's paths from the root of the host.
 
-Each request goes: stored → secret checked (401) → JSON and shape validated (400 naming the
-field and why) → deduplicated (a duplicate gets the original answer; the same key with a
-different payload gets 409 and is kept for review) → handled by a domain service → answer
-stored. A 500 is only ever our bug: for the gate, Amazon then follows the store's default.
+Each request goes: method (405) → size (413) → secret (401) → content type (415) → JSON read
+strictly (400: connector/parsing.py) → the store's rate (429 with Retry-After) → shape and enums
+validated (400 naming the field and why) → stored → deduplicated (a duplicate gets the
+original answer; the same key with a different payload gets 409 and is kept for review) →
+handled by a domain service → answer stored. Every refusal is stored too, with its answer.
+A 500 is only ever our bug: for the gate, Amazon then follows the store's default.
 """
 
-import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 from rest_framework import serializers
 
 from jwo_console.exceptions import ApplicationError
@@ -25,12 +26,14 @@ from jwo_console.logging import request_id_var
 from orders.services import order_create_from_purchase
 from shoppers.services import gate_authorize_card, gate_verify_identity_key, shopper_for_key
 
-from . import services
+from . import services, throttle
 from .models import ConnectorRequest, Endpoint, RequestStatus
+from .parsing import BodyRefused, parse_body
 from .serializers import (
     GetShopperInput,
     IdentityKeysInput,
     PurchasesInput,
+    ScanDetailsInput,
     ScanInput,
     ShopperAuthorizationInput,
     flatten_errors,
@@ -40,36 +43,114 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[dict, dict, dict], tuple[int, dict]]
 
 
+PREVIEW_CHARS = 65_536  # what is kept of a body refused for its size
+JSON_TYPES = ("application/json", "")  # a missing Content-Type is taken as JSON
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type in JSON_TYPES or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
+def _read_body(request: HttpRequest, cap: int) -> tuple[bytes, int, bool]:
+    """(body or its preview, bytes received or declared, too large?) without ever holding more
+    than ``cap`` bytes (Django's own limit would answer an HTML 400 and lose the request)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > cap:
+        return request.read(PREVIEW_CHARS), declared, True
+    data = request.read(cap + 1)
+    if len(data) > cap:
+        return data[:PREVIEW_CHARS], len(data), True
+    return data, len(data), False
+
+
+def _refusal(field: str, error: str) -> dict:
+    message = f"{field}: {error}" if field else error
+    return {"message": message, "errors": [{"field": field, "error": error}]}
+
+
+def _store_refused(
+    *,
+    endpoint: str,
+    request: HttpRequest,
+    body: bytes,
+    size: int,
+    status: str,
+    http_status: int,
+    answer: dict,
+    started: float,
+    replay_of: ConnectorRequest | None = None,
+    raw: dict | None = None,
+    extra_headers: dict | None = None,
+) -> JsonResponse:
+    """Every refusal is stored with its answer (one write) and answered in JSON."""
+    services.connector_request_refused(
+        endpoint=endpoint,
+        headers=dict(request.headers),
+        body=body,
+        size=size,
+        method=request.method or "",
+        status=status,
+        http_status=http_status,
+        answer=answer,
+        started=started,
+        replay_of=replay_of,
+        store_id=str((raw or {}).get("storeId", ""))[:255],
+        request_id=str((raw or {}).get("requestId", ""))[:100],
+    )
+    response = JsonResponse(answer, status=http_status)
+    for name, value in (extra_headers or {}).items():
+        response[name] = value
+    return response
+
+
 def connector_endpoint(
     endpoint: str,
     serializer_class: type[serializers.Serializer],
-    dedupe: Callable[[dict], str],
+    dedupe: Callable[[dict], str | None],
     calls_out: bool = False,
 ) -> Callable[[Handler], Callable]:
     """``calls_out``: the handler calls a remote service, so it runs outside any transaction and
-    its answer is stored in a write of its own."""
+    its answer is stored in a write of its own. Otherwise the handler's writes and the answer
+    commit together: one commit (one WAL flush) after the stored request's own."""
 
     def decorator(handler: Handler) -> Callable:
         @csrf_exempt
         @login_not_required
-        @require_POST
         def view(request: HttpRequest, replay_of: ConnectorRequest | None = None) -> JsonResponse:
             started = time.monotonic()
-            headers, body = dict(request.headers), request.body
+            cap = settings.JWO_CONNECTOR_MAX_BODY_BYTES
+            body, size, too_large = _read_body(request, cap)
 
-            def refuse(http_status: int, answer: dict, status: str) -> JsonResponse:
-                services.connector_request_refused(
+            def refuse(
+                http_status: int, answer: dict, status: str, raw: dict | None = None, **kw: Any
+            ) -> JsonResponse:
+                return _store_refused(
                     endpoint=endpoint,
-                    headers=headers,
+                    request=request,
                     body=body,
+                    size=size,
                     status=status,
                     http_status=http_status,
                     answer=answer,
                     started=started,
                     replay_of=replay_of,
+                    raw=raw,
+                    **kw,
                 )
-                return JsonResponse(answer, status=http_status)
 
+            if request.method != "POST":
+                answer = _refusal("", f"{request.method} is not allowed here; use POST")
+                return refuse(
+                    405, answer, RequestStatus.NOT_ALLOWED, extra_headers={"Allow": "POST"}
+                )
+            if too_large:
+                answer = _refusal("", f"the body is {size} bytes; at most {cap} are accepted")
+                return refuse(413, answer, RequestStatus.TOO_LARGE)
             if not services.connector_secret_valid(
                 request.headers.get("X-JWO-Connector-Secret", "")
             ):
@@ -78,33 +159,43 @@ def connector_endpoint(
                     {"message": "Missing or wrong X-JWO-Connector-Secret."},
                     RequestStatus.UNAUTHORIZED,
                 )
-            try:
-                raw = json.loads(body or b"")
-            except (ValueError, UnicodeDecodeError):
-                error = {"field": "", "error": "the body is not JSON"}
-                return refuse(
-                    400,
-                    {"message": "The body is not JSON.", "errors": [error]},
-                    RequestStatus.INVALID,
+            if not _is_json(request.content_type or ""):
+                error = (
+                    f"Content-Type {request.content_type[:100]} is not JSON; send application/json"
                 )
-            if not isinstance(raw, dict):
-                error = {"field": "", "error": "the body must be a JSON object"}
+                return refuse(415, _refusal("", error), RequestStatus.UNSUPPORTED)
+            try:
+                raw = parse_body(body, max_depth=settings.JWO_CONNECTOR_MAX_DEPTH)
+            except BodyRefused as exc:
+                return refuse(exc.http_status, exc.answer(), RequestStatus.INVALID)
+            store_ref = raw.get("storeId")
+            wait = throttle.store_hit(store_ref if isinstance(store_ref, str) else "")
+            if wait:
+                answer = {"message": f"Too many requests for this store; retry in {wait} s."}
                 return refuse(
-                    400,
-                    {"message": "The body must be a JSON object.", "errors": [error]},
-                    RequestStatus.INVALID,
+                    429,
+                    answer,
+                    RequestStatus.THROTTLED,
+                    raw=raw,
+                    extra_headers={"Retry-After": str(wait)},
                 )
             serializer = serializer_class(data=raw, context={})
-            if not serializer.is_valid():
+            try:
+                valid = serializer.is_valid()
+            except (ValueError, OverflowError, OSError) as exc:  # e.g. a date beyond year 9999
+                answer = _refusal("", f"the request could not be read ({str(exc)[:120]})")
+                return refuse(400, answer, RequestStatus.INVALID, raw=raw)
+            if not valid:
                 errors = flatten_errors(serializer.errors)
                 message = "; ".join(f"{e['field']}: {e['error']}" for e in errors)
-                return refuse(400, {"message": message, "errors": errors}, RequestStatus.INVALID)
+                answer = {"message": message, "errors": errors}
+                return refuse(400, answer, RequestStatus.INVALID, raw=raw)
             data = serializer.validated_data
             request_id_var.set(str(raw.get("requestId", "-")))
             digest = services.payload_hash(raw)
             req, original = services.connector_request_store(
                 endpoint=endpoint,
-                headers=headers,
+                headers=dict(request.headers),
                 body=body,
                 dedupe_key=dedupe(data),
                 digest=digest,
@@ -163,6 +254,25 @@ def connector_endpoint(
     return decorator
 
 
+@csrf_exempt
+@login_not_required
+def unknown_endpoint(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """A path under /v1/ that is not one of ours: a JSON 404, stored like every other input."""
+    started = time.monotonic()
+    body, size, _ = _read_body(request, settings.JWO_CONNECTOR_MAX_BODY_BYTES)
+    answer = _refusal("", f"no endpoint at {request.path[:200]}")
+    return _store_refused(
+        endpoint=Endpoint.UNKNOWN,
+        request=request,
+        body=body,
+        size=size,
+        status=RequestStatus.NOT_FOUND,
+        http_status=404,
+        answer=answer,
+        started=started,
+    )
+
+
 @connector_endpoint(
     Endpoint.IDENTITY_KEYS, IdentityKeysInput, dedupe=lambda d: d["authEvent"]["id"]
 )
@@ -210,23 +320,41 @@ def get_shopper(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
     dedupe=lambda d: d["shopperInteraction"]["gateAuthenticationEvent"]["id"],
 )
 def shopper_authorization(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
-    """F&A at card entry. The response is not in the public pages; the validation plans speak
-    of APPROVED / DENIED and the request carries ``recommendation.shopperAuthorized``, so the
-    answer carries both: ``{"shopperAuthorized": bool, "decision": "APPROVED"|"DENIED",
-    "authorizationConditions": []}``."""
+    """F&A at card entry, by the store's F&A policy (its mapping). The response is not in the
+    public pages; the validation plans speak of APPROVED / DENIED and of a conditional approval
+    with a reduced pre-auth (ADJUST), and the request's ``recommendation`` carries
+    ``shopperAuthorized`` and ``authorizationConditions``, so the answer mirrors it:
+    ``{"shopperAuthorized": bool, "decision": "APPROVED"|"DENIED", "authorizationConditions":
+    [] | [{"type": "ADJUST", "amount": {"value", "currencyCode"}}]}``."""
     interaction = data["shopperInteraction"]
     event = interaction["gateAuthenticationEvent"]
+    amount = data.get("authorizedAmount")
     decision = gate_authorize_card(
         mapping=context["mapping"],
         card_token=data["shopperIdentity"]["id"],
         auth_event_id=event["id"],
         event_time=event["timestamp"],
         risks=list((interaction.get("recommendation") or {}).get("shopperRisks") or []),
+        requested_amount=amount["value"] if amount else None,
+        currency=amount["currencyCode"] if amount else None,
+        trip_id=interaction["shoppingTripId"],
     )
+    conditions = []
+    if decision.admitted and decision.authorized_source == "fa_adjust":
+        conditions.append(
+            {
+                "type": "ADJUST",
+                "amount": {
+                    # the wire's number, at the edge (Amazon's sample: "value": 10.0)
+                    "value": float(decision.authorized_amount),
+                    "currencyCode": decision.currency,
+                },
+            }
+        )
     return 200, {
         "shopperAuthorized": decision.admitted,
         "decision": "APPROVED" if decision.admitted else "DENIED",
-        "authorizationConditions": [],
+        "authorizationConditions": conditions,
     }
 
 
@@ -247,14 +375,23 @@ def scan(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
     """ResolveScan for loyalty: the store's provider resolves the code. The response field
     names are not in Amazon's public pages; the answer carries the issue's ``{id, type,
     action}`` and the derived ``{resolution, scanResult}``. The id comes back in the cart's
-    auth events. A provider that does not answer is a 500 (Amazon follows the store's default;
-    the stored request can be replayed)."""
+    auth events, and in GetScanDetails. A provider that does not answer is a 500 (Amazon follows
+    the store's default; the stored request can be replayed)."""
     from integrations.loyalty import loyalty_client
 
     code = _scanned_code(data["scanEvent"]["id"])
-    member = loyalty_client(context["mapping"].loyalty_provider).resolve(code)
+    client = loyalty_client(context["mapping"].loyalty_provider)
+    member = client.resolve(code)
     action = "ACCEPT" if member is not None else "REJECT"
     member_id = member.member_id if member is not None else code[:255]
+    if member is not None:
+        services.scan_resolution_record(
+            jwo_store_id=context["mapping"].jwo_store_id,
+            result_id=member_id[:255],
+            result_type="LOYALTY",
+            provider=client.label,
+            promotion_ids=[f"{client.label}-{member.tier}".upper()] if member.tier else [],
+        )
     return 200, {
         "id": member_id,
         "type": "LOYALTY",
@@ -264,10 +401,30 @@ def scan(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
     }
 
 
+@connector_endpoint(
+    Endpoint.SCAN_DETAILS,
+    ScanDetailsInput,
+    dedupe=lambda d: d.get("requestId"),
+)
+def scan_details(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
+    """GetScanDetails: the loyalty provider and promotion ids of a scan result ResolveScan
+    accepted in this store (``{"provider", "promotionIds"}``); 404 for one it did not."""
+    result = data["scanResult"]
+    found = services.scan_resolution_find(
+        jwo_store_id=context["mapping"].jwo_store_id,
+        result_id=result["id"],
+        result_type=result["type"],
+    )
+    if found is None:
+        return 404, {"message": f"No accepted scan result {result['type']} {result['id']}."}
+    return 200, {"provider": found.provider, "promotionIds": list(found.promotion_ids)}
+
+
 VIEWS = {
     Endpoint.SCAN: scan,
     Endpoint.IDENTITY_KEYS: identity_keys,
     Endpoint.PURCHASES: purchases,
     Endpoint.GET_SHOPPER: get_shopper,
     Endpoint.SHOPPER_AUTHORIZATION: shopper_authorization,
+    Endpoint.SCAN_DETAILS: scan_details,
 }

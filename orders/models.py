@@ -25,6 +25,15 @@ class ShoppingTrip(BaseModel):
     cart_items = models.JSONField(default=list)
     amazon_shopper_id = models.CharField(max_length=255, blank=True, db_index=True)
     payment_source_id = models.CharField(max_length=255, blank=True)
+    # Who the trip was (the first auth event's scanResult.type: SHOPPER, ASSOCIATE, CASH) and
+    # what the store's policy says happens to it (stores.choices.TripPolicy), as at the trip.
+    visitor_type = models.CharField(max_length=20, default="SHOPPER")
+    trip_policy = models.CharField(max_length=10, default="CHARGE")
+    # The pre-auth the console answered at the gate (F&A) for this trip's card, for payments.
+    authorized_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    authorized_amount_source = models.CharField(
+        max_length=20, blank=True, help_text='"fa_approve" or "fa_adjust" (a reduced pre-auth)'
+    )
 
     class Meta:
         ordering = ["-ended_at"]
@@ -40,6 +49,14 @@ class ShoppingTrip(BaseModel):
 
     def __str__(self) -> str:
         return self.trip_id
+
+    def get_trip_policy_display(self) -> str:
+        from stores.choices import TripPolicy
+
+        try:
+            return TripPolicy(self.trip_policy).label
+        except ValueError:
+            return self.trip_policy
 
 
 class Order(BaseModel):
@@ -118,6 +135,9 @@ class Order(BaseModel):
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     line_no = models.PositiveIntegerField()
+    line_item_id = models.CharField(
+        "line item id", max_length=255, blank=True, help_text="Amazon's cartItems[].lineItemId"
+    )
     sku = models.CharField(max_length=255)
     name = models.CharField(max_length=255, blank=True)
     quantity = models.DecimalField(max_digits=12, decimal_places=4)

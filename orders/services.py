@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from catalog.models import Item, StoreItem
 from jwo_console.exceptions import ApplicationError
 from jwo_console.queueing import send_on_commit
 from shoppers.models import Shopper
+from shoppers.services import gate_authorized_amount
 from stores.models import JwoStoreMapping
 
 from . import pricing
@@ -99,6 +100,16 @@ def _entry_and_people(auth_events: list[dict]) -> tuple[str, Shopper | None, lis
     return entry, shopper, loyalty
 
 
+def _visitor_type(auth_events: list[dict], shopper: Shopper | None) -> str:
+    """SHOPPER, ASSOCIATE or CASH: the first auth event that says who entered (the trip's
+    owner), else the shopper's kind."""
+    for event in auth_events:
+        kind = (event.get("scanResult") or {}).get("type")
+        if kind in ("SHOPPER", "ASSOCIATE", "CASH"):
+            return kind
+    return shopper.kind if shopper is not None else "SHOPPER"
+
+
 def _is_uuid(value: str) -> bool:
     import uuid
 
@@ -115,9 +126,17 @@ def order_create_from_purchase(
     """CreatePurchases: store the trip and an order (PENDING) and answer at once; pricing runs
     in a task after the commit. One order per (JWO store id, trip id): a repeat returns it."""
     trip_data = data["shoppingTrip"]
-    entry, shopper, loyalty = _entry_and_people(raw["shoppingTrip"]["authEvents"])
+    events = raw["shoppingTrip"]["authEvents"]
+    entry, shopper, loyalty = _entry_and_people(events)
+    visitor = _visitor_type(events, shopper)
+    card = gate_authorized_amount(
+        auth_event_ids=[str(e["id"])[:255] for e in events if e.get("payloadType") == "FINANCIAL"]
+    )
     try:
-        with transaction.atomic():
+        # No savepoint inside the connector's transaction (two round trips saved): its dedupe
+        # lets one request per trip get here; a concurrent twin fails its request, and the retry
+        # finds this order through the dedupe.
+        with transaction.atomic(savepoint=False):
             trip = ShoppingTrip.objects.create(
                 store=mapping.store,
                 jwo_store_id=mapping.jwo_store_id,
@@ -131,6 +150,10 @@ def order_create_from_purchase(
                 cart_items=raw["cartItems"],
                 amazon_shopper_id=str((raw.get("shopperIdentity") or {}).get("id", ""))[:255],
                 payment_source_id=str((raw.get("paymentSource") or {}).get("id", ""))[:255],
+                visitor_type=visitor,
+                trip_policy=mapping.trip_policy(visitor),
+                authorized_amount=card.authorized_amount if card else None,
+                authorized_amount_source=card.authorized_source if card else "",
             )
             order = Order.objects.create(
                 trip=trip,
@@ -142,9 +165,19 @@ def order_create_from_purchase(
             )
             order.purchase_id = f"JWO{order.pk:010d}"
             order.save(update_fields=["purchase_id"])
-            order_event(order=order, type="created", items=len(raw["cartItems"]), entry=entry)
+            order_event(order=order, type="created", cart_lines=len(raw["cartItems"]), entry=entry)
+            if trip.trip_policy != "CHARGE":
+                order_event(
+                    order=order,
+                    type="trip_policy",
+                    visitor=visitor,
+                    policy=trip.trip_policy,
+                    label=trip.get_trip_policy_display(),
+                )
             send_on_commit(ADVANCE_TASK, order.pk, None, order_id=order.pk)
     except IntegrityError:
+        if connection.in_atomic_block:
+            raise
         existing = Order.objects.get(
             trip__jwo_store_id=mapping.jwo_store_id, trip__trip_id=data["idempotentShoppingTripId"]
         )
@@ -157,9 +190,10 @@ def _cart_lines(order: Order) -> tuple[list[pricing.CartLine], list[dict], list[
     """The trip's cart as priced lines. Missing SKUs are named, not guessed."""
     items = order.trip.cart_items
     merchant = order.store.merchant
-    ids = {str(i["id"]) for i in items}
-    by_sku = {i.sku: i for i in Item.objects.filter(merchant=merchant, sku__in=ids)}
-    by_barcode = {i.barcode: i for i in Item.objects.filter(merchant=merchant, barcode__in=ids)}
+    codes = {str(i["id"]) for i in items if i.get("type") == "SCANCODE"}
+    skus = {str(i["id"]) for i in items if i.get("type") != "SCANCODE"}
+    by_sku = {i.sku: i for i in Item.objects.filter(merchant=merchant, sku__in=skus)}
+    by_barcode = _items_by_barcode(merchant, codes)
     prices = {
         e.item_id: e.price
         for e in StoreItem.objects.filter(store=order.store, is_active=True).filter(
@@ -184,8 +218,28 @@ def _cart_lines(order: Order) -> tuple[list[pricing.CartLine], list[dict], list[
                 name=item.name,
             )
         )
-        meta.append({"unit": cart_item["quantity"].get("unit", "")})
+        meta.append(
+            {
+                "unit": cart_item["quantity"].get("unit", ""),
+                "line_item_id": str(cart_item.get("lineItemId") or "")[:255],
+            }
+        )
     return lines, meta, missing
+
+
+def _items_by_barcode(merchant, codes: set[str]) -> dict[str, Item]:
+    """SCANCODE items: the item whose barcode — its primary one or any of its extra ones — is
+    the code (exactly: leading zeros matter)."""
+    if not codes:
+        return {}
+    found = {i.barcode: i for i in Item.objects.filter(merchant=merchant, barcode__in=codes)}
+    for code in codes - found.keys():
+        candidates = Item.objects.filter(merchant=merchant, extra_barcodes__icontains=code)
+        for item in candidates:
+            if any(str(e.get("id")) == code for e in item.extra_barcodes or []):
+                found[code] = item
+                break
+    return found
 
 
 def _promotions(order: Order) -> list[pricing.Promo]:
@@ -301,6 +355,7 @@ def _price_lines(order: Order, *, loyalty) -> tuple[pricing.PricedCart | None, s
         OrderLine(
             order=order,
             line_no=n,
+            line_item_id=m["line_item_id"],
             sku=p.line.sku,
             name=p.line.name,
             quantity=p.line.quantity,

@@ -45,7 +45,7 @@ from orders.services import order_event, order_next_action, order_price, order_t
 from shoppers.choices import LedgerKind
 from shoppers.models import LedgerEntry
 from shoppers.services import ledger_book, ledger_has
-from stores.choices import PaymentMode
+from stores.choices import PaymentMode, TripPolicy
 from stores.models import JwoStoreMapping
 
 from . import signals
@@ -363,6 +363,8 @@ def trip_ref(order: Order) -> payments_api.TripRef:
 def _attempt_run(*, attempt: PaymentAttempt, now: datetime) -> PaymentAttempt:
     order = Order.objects.select_related("trip", "store").get(pk=attempt.order_id)
     try:
+        if order.trip.trip_policy != TripPolicy.CHARGE:
+            return _run_not_charged(attempt=attempt, order=order, now=now)
         if attempt.service == PaymentMode.CHECKOUT_SERVICE:
             return _run_checkout(attempt=attempt, order=order, now=now)
         return _run_payment_service(attempt=attempt, order=order, now=now)
@@ -459,6 +461,35 @@ def _run_payment_service(*, attempt: PaymentAttempt, order: Order, now: datetime
             now=now,
         )
     return send_capture(attempt=attempt, order=order, now=now)
+
+
+def _run_not_charged(*, attempt: PaymentAttempt, order: Order, now: datetime):
+    """An associate's or a cash shopper's trip whose store says "don't charge" or "hand to a
+    register" (the mapping's trip policy): the pre-auth is released (Payment Service) and the
+    order completes with nothing captured and nothing owed; the policy is on its timeline."""
+    policy = order.trip.trip_policy
+    if attempt.service == PaymentMode.PAYMENT_SERVICE:
+        mark(attempt, step=AttemptStep.CANCEL_SENT)
+        payments_api.client().cancel_charge(trip_ref(order))
+        record_call(attempt, "CancelCharge", trip_ref(order).to_wire(), None)
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        close(attempt, status=AttemptStatus.SUCCEEDED, step=AttemptStep.DONE, error="")
+        label = TripPolicy(policy).label.lower()
+        order_transition(
+            order=locked,
+            to=OrderStatus.COMPLETED,
+            reason=f"not charged through Just Walk Out: {label}",
+            fields={
+                "captured_amount": ZERO,
+                "completed_at": timezone.now(),
+                "error_stage": "",
+                "error_message": "",
+                **order_next_action(locked, NextAction.NONE, None),
+            },
+        )
+        order_event(order=locked, type="trip_not_charged", policy=policy, total=str(order.total))
+    return attempt
 
 
 def send_capture(*, attempt: PaymentAttempt, order: Order, now: datetime) -> PaymentAttempt:

@@ -80,6 +80,9 @@ class SimulationConfig:
     group_rate: float = 0.05
     loyalty_rate: float = 0.0
     retailer_fa: bool = False
+    # F&A: the risks Amazon reports for a card entry, at this rate (e.g. ("ExpiredCard",), 0.3)
+    risks: tuple[str, ...] = ()
+    risk_rate: float = 0.0
     max_items: int = 5
     timeout: float = 10.0
     seed: int | None = None
@@ -305,6 +308,7 @@ class GateSimulator:
             return None
         if cfg.retailer_fa:
             amount = {"value": trip.preauth_amount, "currencyCode": trip.currency}
+            risks = list(cfg.risks) if cfg.risks and self._pick(cfg.risk_rate) else []
             body = {
                 "storeId": cfg.store_id,
                 "shopperIdentity": {"id": trip.shopper_id},
@@ -318,7 +322,7 @@ class GateSimulator:
                         "timestamp": _now(),
                         "location": "ENTRY",
                     },
-                    "recommendation": {"shopperAuthorized": True, "shopperRisks": []},
+                    "recommendation": {"shopperAuthorized": True, "shopperRisks": risks},
                 },
             }
             status, data = self._post(outcome, "/v1/fraudandabuse/shopperauthorization", body)
@@ -327,6 +331,11 @@ class GateSimulator:
             )
             if status != 200 or denied:
                 return None
+            for condition in data.get("authorizationConditions") or []:
+                # ADJUST: Amazon pre-authorizes the reduced amount the retailer answered
+                if condition.get("type") == "ADJUST" and "amount" in condition:
+                    trip.preauth_amount = Decimal(str(condition["amount"]["value"]))
+                    trip.save(update_fields=["preauth_amount"])
         return {
             "id": event_id,
             "timestamp": _now(),

@@ -19,6 +19,8 @@ class GateReason(models.TextChoices):
     EXPIRED_KEY = "EXPIRED_KEY", "Key is too old (or from the future)"
     FLAGGED = "FLAGGED", "Shopper is flagged"
     OUTSTANDING_DEBT = "OUTSTANDING_DEBT", "Shopper owes money"
+    RISK_DENIED = "RISK_DENIED", "Amazon reports a risk the store denies"
+    RISK_ADJUSTED = "RISK_ADJUSTED", "Admitted with a reduced pre-auth (risk)"
 
 
 class LedgerKind(models.TextChoices):

@@ -84,6 +84,12 @@ class GateDecision(models.Model):
     admitted = models.BooleanField()
     reason = models.CharField(max_length=20, choices=GateReason.choices)
     detail = models.CharField(max_length=300, blank=True)
+    risks = models.JSONField(default=list, blank=True, help_text="what Amazon reported (F&A)")
+    # F&A: the pre-auth the console answered for an admitted card ("fa_approve": Amazon's
+    # authorizedAmount as asked; "fa_adjust": the store's reduced pre-auth for a risk).
+    authorized_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    authorized_source = models.CharField(max_length=20, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
     event_time = models.DateTimeField()
     decided_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

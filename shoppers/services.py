@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from jwo_console.money import quantize
-from stores.choices import FraudAbuseStrategy
+from stores.choices import FaRiskAction, FraudAbuseStrategy
 from stores.models import JwoStoreMapping
 
 from . import scankeys
@@ -78,8 +78,44 @@ def trip_outstanding(*, trip_id: str) -> Decimal:
     return quantize(total or Decimal("0"))
 
 
-# Amazon's recommendation risks we always honour by refusing (the test plan names these).
-REFUSED_RISKS = {"CustomerFraud", "InvalidCard", "BadDebt"}
+@dataclass(frozen=True)
+class GateOutcome:
+    admitted: bool
+    reason: str
+    shopper: Shopper | None
+    detail: str = ""
+
+
+def _fa_outcome(
+    *,
+    mapping: JwoStoreMapping,
+    owed: Decimal,
+    risks: list[str],
+    requested: Decimal | None,
+) -> tuple[GateOutcome, Decimal | None, str]:
+    """(outcome, authorized amount, its source) by the store's F&A policy: a card that owes
+    money is denied; any risk the store denies denies; else the lowest reduced pre-auth of the
+    risks the store adjusts (never above what Amazon asked); else approved as asked."""
+    if owed > 0:
+        return GateOutcome(False, GateReason.OUTSTANDING_DEBT, None, f"card owes {owed}"), None, ""
+    policies = {risk: mapping.fa_policy(risk) for risk in dict.fromkeys(risks)}
+    denied = [risk for risk, (action, _) in policies.items() if action == FaRiskAction.DENY]
+    if denied:
+        detail = f"Amazon reports {', '.join(denied)}; the store denies it"
+        return GateOutcome(False, GateReason.RISK_DENIED, None, detail), None, ""
+    asked = requested if requested is not None else mapping.preauth_amount
+    adjusted = [
+        (amount, risk)
+        for risk, (action, amount) in policies.items()
+        if action == FaRiskAction.ADJUST and amount is not None
+    ]
+    if adjusted:
+        amount, risk = min(adjusted)
+        amount = min(amount, asked)
+        detail = f"Amazon reports {risk}; pre-auth {amount:.2f} instead of {asked:.2f}"
+        return GateOutcome(True, GateReason.RISK_ADJUSTED, None, detail), amount, "fa_adjust"
+    detail = f"Amazon reports {', '.join(policies)}; the store admits it" if policies else ""
+    return GateOutcome(True, GateReason.ADMITTED, None, detail), asked, "fa_approve"
 
 
 def gate_authorize_card(
@@ -89,35 +125,67 @@ def gate_authorize_card(
     auth_event_id: str,
     event_time: datetime,
     risks: list[str],
+    requested_amount: Decimal | None = None,
+    currency: str | None = None,
+    trip_id: str = "",
 ) -> GateDecision:
-    """F&A for card entry (retailer-managed strategy): approve unless the card owes money or
-    Amazon reports a risk we refuse on. One decision per gate event."""
+    """F&A for card entry (retailer-managed strategy), by the store's F&A policy (its mapping):
+    deny a card that owes money or a risk the store denies, admit with a reduced pre-auth for a
+    risk it adjusts, admit otherwise. One decision per gate event; the decision keeps the
+    pre-auth answered, for the trip (orders reads it at CreatePurchases)."""
     existing = GateDecision.objects.filter(auth_event_id=auth_event_id)
     if (found := existing.first()) is not None:
         return found
     owed = card_outstanding_balance(card_token=card_token)
-    flagged = sorted(REFUSED_RISKS.intersection(risks))
-    if owed > 0:
-        outcome = GateOutcome(False, GateReason.OUTSTANDING_DEBT, None, f"card owes {owed}")
-    elif flagged:
-        outcome = GateOutcome(
-            False, GateReason.FLAGGED, None, f"Amazon reports {', '.join(flagged)}"
-        )
-    else:
-        outcome = GateOutcome(True, GateReason.ADMITTED, None)
+    outcome, amount, source = _fa_outcome(
+        mapping=mapping, owed=owed, risks=risks, requested=requested_amount
+    )
+    currency = currency or mapping.store.currency
     try:
         with transaction.atomic():
-            return GateDecision.objects.create(
+            decision = GateDecision.objects.create(
                 jwo_store_id=mapping.jwo_store_id,
                 auth_event_id=auth_event_id,
                 entry=EntryMethod.CARD,
                 admitted=outcome.admitted,
                 reason=outcome.reason,
                 detail=outcome.detail[:300],
+                risks=risks[:20],
+                authorized_amount=quantize(amount, currency) if amount is not None else None,
+                authorized_source=source,
+                currency=currency if amount is not None else "",
                 event_time=event_time,
             )
     except IntegrityError:
         return existing.get()
+    logger.info(
+        "card decision %s (%s)",
+        "admit" if decision.admitted else "refuse",
+        decision.reason,
+        extra={
+            "store_id": mapping.jwo_store_id,
+            "auth_event_id": auth_event_id,
+            "trip_id": trip_id,
+        },
+    )
+    return decision
+
+
+def gate_authorized_amount(*, auth_event_ids: list[str]) -> GateDecision | None:
+    """The admitting card decision among a trip's auth events (the first that carries an
+    authorized amount): what the console answered at the gate, for the trip's record."""
+    if not auth_event_ids:
+        return None
+    return (
+        GateDecision.objects.filter(
+            auth_event_id__in=auth_event_ids,
+            entry=EntryMethod.CARD,
+            admitted=True,
+            authorized_amount__isnull=False,
+        )
+        .order_by("event_time", "pk")
+        .first()
+    )
 
 
 def shopper_for_key(*, identity_key: str, at: datetime) -> tuple[Shopper | None, str]:
@@ -172,14 +240,6 @@ def scan_key_issue(*, shopper: Shopper) -> IssuedScanKey:
     return IssuedScanKey(code=code, issued_at=issued, expires_at=issued + window)
 
 
-@dataclass(frozen=True)
-class GateOutcome:
-    admitted: bool
-    reason: str
-    shopper: Shopper | None
-    detail: str = ""
-
-
 def _decide(*, identity_key: str, event_time: datetime, mapping: JwoStoreMapping) -> GateOutcome:
     try:
         key = scankeys.decode_identity_key(identity_key, prefix=settings.JWO_SCAN_KEY_PREFIX)
@@ -215,19 +275,19 @@ def gate_verify_identity_key(
     rarely gets here): a repeat returns the decision already made."""
     outcome = _decide(identity_key=identity_key, event_time=event_time, mapping=mapping)
     try:
-        # No savepoint inside the connector's transaction (two round trips saved on the gate's
-        # hot path): its dedupe already lets one request per gate event get here.
-        with transaction.atomic(savepoint=False):
-            decision = GateDecision.objects.create(
-                jwo_store_id=mapping.jwo_store_id,
-                auth_event_id=auth_event_id,
-                entry=EntryMethod.APP,
-                shopper=outcome.shopper,
-                admitted=outcome.admitted,
-                reason=outcome.reason,
-                detail=outcome.detail[:300],
-                event_time=event_time,
-            )
+        # One INSERT, no transaction or savepoint of its own (round trips saved on the gate's
+        # hot path): the unique auth_event_id is the idempotency, and the connector's dedupe
+        # already lets one request per gate event get here.
+        decision = GateDecision.objects.create(
+            jwo_store_id=mapping.jwo_store_id,
+            auth_event_id=auth_event_id,
+            entry=EntryMethod.APP,
+            shopper=outcome.shopper,
+            admitted=outcome.admitted,
+            reason=outcome.reason,
+            detail=outcome.detail[:300],
+            event_time=event_time,
+        )
     except IntegrityError:
         if connection.in_atomic_block:
             raise  # the enclosing request fails; its retry finds this decision via the dedupe

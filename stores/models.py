@@ -10,11 +10,14 @@ from django.db.models import Q
 from jwo_console.models import BaseModel
 
 from .choices import (
+    FA_RISK_FIELDS,
     DelegationMode,
+    FaRiskAction,
     FraudAbuseStrategy,
     LoyaltyProvider,
     MappingChangeAction,
     PaymentMode,
+    TripPolicy,
 )
 
 # Amazon's rule for a JWO store id: at most 255 characters of letters, digits, "_" and "-".
@@ -94,6 +97,28 @@ class WebRegister(BaseModel):
         return f"{self.store.name} · {self.name}"
 
 
+def _fa_action(risk: str) -> models.CharField:
+    return models.CharField(
+        f"F&A: {risk}",
+        max_length=10,
+        choices=FaRiskAction.choices,
+        default=FaRiskAction.DENY,
+        help_text=f"When Amazon reports {'an' if risk[0] in 'aeiou' else 'a'} {risk} risk at "
+        "card entry.",
+    )
+
+
+def _fa_preauth(risk: str) -> models.DecimalField:
+    return models.DecimalField(
+        f"F&A: {risk} pre-auth",
+        max_digits=settings.MONEY_MAX_DIGITS,
+        decimal_places=settings.MONEY_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        help_text="The reduced pre-auth when the action is to admit with one.",
+    )
+
+
 class JwoStoreMapping(BaseModel):
     """Links one of our stores (and the web register its JWO orders go to) to an Amazon JWO store.
 
@@ -140,6 +165,30 @@ class JwoStoreMapping(BaseModel):
         help_text="A refund a shopper asks for in the portal up to this amount is approved and "
         "sent at once; above it, staff decide. 0 sends every request to staff.",
     )
+    # F&A policy (retailer-managed card entry): per risk Amazon reports, deny, admit, or admit
+    # with a reduced pre-auth (the amount next to it).
+    fa_invalid_card = _fa_action("invalid card")
+    fa_invalid_card_preauth = _fa_preauth("invalid card")
+    fa_expired_card = _fa_action("expired card")
+    fa_expired_card_preauth = _fa_preauth("expired card")
+    fa_customer_fraud = _fa_action("fraud")
+    fa_customer_fraud_preauth = _fa_preauth("fraud")
+    fa_bad_debt = _fa_action("bad debt")
+    fa_bad_debt_preauth = _fa_preauth("bad debt")
+    associate_trips = models.CharField(
+        "associates' trips",
+        max_length=10,
+        choices=TripPolicy.choices,
+        default=TripPolicy.NO_CHARGE,
+        help_text="What happens to a trip of an associate (shown on the order).",
+    )
+    cash_trips = models.CharField(
+        "cash shoppers' trips",
+        max_length=10,
+        choices=TripPolicy.choices,
+        default=TripPolicy.REGISTER,
+        help_text="What happens to a trip of a shopper who pays cash (shown on the order).",
+    )
     entry_app = models.BooleanField("app entry (QR code)", default=True)
     entry_card = models.BooleanField("card entry (tap)", default=True)
     is_active = models.BooleanField("active", default=True)
@@ -158,8 +207,32 @@ class JwoStoreMapping(BaseModel):
     def __str__(self) -> str:
         return f"{self.store.name} → {self.jwo_store_id}"
 
+    def fa_policy(self, risk: str) -> tuple[str, Decimal | None]:
+        """(action, reduced pre-auth) for one of Amazon's risks; a risk the policy does not
+        name (one admitted by a setting) is approved."""
+        field = FA_RISK_FIELDS.get(risk)
+        if field is None:
+            return FaRiskAction.APPROVE, None
+        return getattr(self, field), getattr(self, f"{field}_preauth")
+
+    def trip_policy(self, visitor_type: str) -> str:
+        return {"ASSOCIATE": self.associate_trips, "CASH": self.cash_trips}.get(
+            visitor_type, TripPolicy.CHARGE
+        )
+
     def clean(self) -> None:
         super().clean()
+        errors = {}
+        for field in FA_RISK_FIELDS.values():
+            amount = getattr(self, f"{field}_preauth")
+            if getattr(self, field) == FaRiskAction.ADJUST and amount is None:
+                errors[f"{field}_preauth"] = "Give the reduced pre-auth for this risk."
+            elif amount is not None and amount <= 0:
+                errors[f"{field}_preauth"] = "A pre-auth must be above zero."
+            elif amount is not None and self.preauth_amount and amount > self.preauth_amount:
+                errors[f"{field}_preauth"] = "A reduced pre-auth must not exceed the pre-auth."
+        if errors:
+            raise ValidationError(errors)
         if self.store_id and self.web_register_id:
             register_store = (
                 WebRegister.objects.filter(pk=self.web_register_id)
@@ -170,6 +243,9 @@ class JwoStoreMapping(BaseModel):
                 raise ValidationError(
                     {"web_register": "Choose a web register of the selected store."}
                 )
+
+    def _money(self, amount: Decimal | None) -> str:
+        return "" if amount is None else f"{amount:.2f} {self.store.currency}"
 
     def snapshot(self) -> dict[str, str | bool]:
         """What the audit trail records of this mapping: readable labels, not ids."""
@@ -184,6 +260,13 @@ class JwoStoreMapping(BaseModel):
             "preauth_amount": f"{self.preauth_amount:.2f} {self.store.currency}",
             "refund_auto_approve_limit": f"{self.refund_auto_approve_limit:.2f} "
             f"{self.store.currency}",
+            **{field: getattr(self, f"get_{field}_display")() for field in FA_RISK_FIELDS.values()},
+            **{
+                f"{field}_preauth": self._money(getattr(self, f"{field}_preauth"))
+                for field in FA_RISK_FIELDS.values()
+            },
+            "associate_trips": self.get_associate_trips_display(),
+            "cash_trips": self.get_cash_trips_display(),
             "entry_app": self.entry_app,
             "entry_card": self.entry_card,
             "is_active": self.is_active,

@@ -91,6 +91,10 @@ TEMPLATES = [
 # SQLite by default (no server to install); PostgreSQL through DATABASE_URL=postgres://...
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions
+# Persistent connections (checked before reuse): a new PostgreSQL connection per request costs
+# more than a whole gate call (bench/_profile_connector.py). 0 closes after every request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, worker, beat) share the file: wait for a lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -174,6 +178,31 @@ JWO_SANDBOX = env.bool("JWO_SANDBOX", default=False)
 # Accept the current and the previous secret so the gateway's secret can be rotated.
 JWO_CONNECTOR_SECRET = env("JWO_CONNECTOR_SECRET", default="")
 JWO_CONNECTOR_SECRET_PREVIOUS = env("JWO_CONNECTOR_SECRET_PREVIOUS", default="")
+# What the connector refuses (README, "The connector"): bodies over this size (413, a preview is
+# kept), nesting deeper than this (400), and more than this many requests per store (429).
+JWO_CONNECTOR_MAX_BODY_BYTES = env.int("JWO_CONNECTOR_MAX_BODY_BYTES", default=1_048_576)
+JWO_CONNECTOR_MAX_DEPTH = env.int("JWO_CONNECTOR_MAX_DEPTH", default=16)
+JWO_CONNECTOR_RATE_PER_STORE = env("JWO_CONNECTOR_RATE_PER_STORE", default="3000/second")
+# A cart line's quantity is at most this (and has at most 3 decimal places).
+JWO_CART_MAX_QUANTITY = env.int("JWO_CART_MAX_QUANTITY", default=999)
+# Further values an enum of Amazon's accepts without a release (connector/enums.py):
+# JWO_ENUM_LOCATION=EXIT,KIOSK adds two locations. One variable per enum.
+JWO_CONNECTOR_ENUM_EXTRA = {
+    name: env.list(f"JWO_ENUM_{name}", default=[])
+    for name in (
+        "LOCATION",
+        "KEY_CHANNEL",
+        "SCAN_RESULT_TYPE",
+        "EXTERNAL_ID_TYPE",
+        "CART_ITEM_TYPE",
+        "PAYLOAD_TYPE",
+        "SHOPPER_KEY_TYPE",
+        "GATE_EVENT_TYPE",
+        "INTERACTION_TYPE",
+        "AUTHORIZATION_CONDITION",
+        "SHOPPER_RISK",
+    )
+}
 
 # Outbound calls to Amazon (integrations/amazon/config.py explains the order of resolution).
 JWO_ENVIRONMENT = env("JWO_ENVIRONMENT", default="test")  # Amazon's "test" or "production" hosts

@@ -16,6 +16,8 @@ JWO_PAYMENT_ON_PRICED = False
 if not REDIS_URL and not env("CELERY_BROKER_DIR", default=""):
     # Keep the tests' messages apart from a running `make run`.
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker")
+# Tests close connections after each request (live servers, threads, flushes between tests).
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not shared-cache memory: the live server and a real worker run in other threads,
     # and shared-cache memory locks whole tables across them ("database table is locked").

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0007_order_next_action'),
+        ('orders', '0008_order_next_action'),
         ('payments', '0004_lowercase_receipt_emails'),
     ]
 

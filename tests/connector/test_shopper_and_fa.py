@@ -67,7 +67,7 @@ def test_a_card_that_owes_money_or_that_amazon_flags_is_denied(client, mapping):
     reasons = dict(GateDecision.objects.values_list("reason", "detail"))
     assert reasons == {
         "OUTSTANDING_DEBT": "card owes 9.99",
-        "FLAGGED": "Amazon reports CustomerFraud",
+        "RISK_DENIED": "Amazon reports CustomerFraud; the store denies it",
     }
 
 
@@ -106,3 +106,81 @@ def test_get_shopper_resolves_a_scan_key_for_an_associate(client, mapping):
     phone = {**body, "requestId": str(uuid.uuid4()), "shopperKeyType": "PHONE_NUMBER"}
     response = post(client, "/v1/identity/shopper", phone)
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "shopperKeyType"
+
+
+# -- the store's F&A policy ---------------------------------------------------------------------
+def test_an_expired_card_is_denied_by_default(client, mapping):
+    answer = post(client, URL_FA, fa_body(risks=["ExpiredCard"])).json()
+    assert (answer["shopperAuthorized"], answer["decision"]) == (False, "DENIED")
+    decision = GateDecision.objects.get()
+    assert decision.reason == "RISK_DENIED" and decision.risks == ["ExpiredCard"]
+
+
+def test_a_risk_the_store_adjusts_answers_a_reduced_preauth(client, mapping):
+    mapping.fa_expired_card, mapping.fa_expired_card_preauth = "ADJUST", Decimal("10.00")
+    mapping.fa_bad_debt, mapping.fa_bad_debt_preauth = "ADJUST", Decimal("5.00")
+    mapping.save()
+    answer = post(client, URL_FA, fa_body(risks=["ExpiredCard"])).json()
+    assert answer == {
+        "shopperAuthorized": True,
+        "decision": "APPROVED",
+        "authorizationConditions": [
+            {"type": "ADJUST", "amount": {"value": 10.0, "currencyCode": "USD"}}
+        ],
+    }
+    decision = GateDecision.objects.get()
+    assert (decision.reason, decision.authorized_amount, decision.authorized_source) == (
+        "RISK_ADJUSTED",
+        Decimal("10.00"),
+        "fa_adjust",
+    )
+    assert decision.detail == "Amazon reports ExpiredCard; pre-auth 10.00 instead of 25.00"
+    # two adjusted risks: the lower pre-auth; a denied one among them: denied
+    both = post(client, URL_FA, fa_body(risks=["ExpiredCard", "BadDebt"])).json()
+    assert both["authorizationConditions"][0]["amount"]["value"] == 5.0
+    denied = post(client, URL_FA, fa_body(risks=["ExpiredCard", "CustomerFraud"])).json()
+    assert denied["decision"] == "DENIED"
+
+
+def test_a_risk_the_store_approves_is_admitted_with_the_reason(client, mapping):
+    mapping.fa_bad_debt = "APPROVE"
+    mapping.save()
+    answer = post(client, URL_FA, fa_body(risks=["BadDebt"])).json()
+    assert (answer["decision"], answer["authorizationConditions"]) == ("APPROVED", [])
+    decision = GateDecision.objects.get()
+    assert decision.detail == "Amazon reports BadDebt; the store admits it"
+    assert (decision.authorized_amount, decision.authorized_source) == (
+        Decimal("25.00"),
+        "fa_approve",
+    )
+
+
+@pytest.mark.parametrize("value", [-5, 0, "-0.01", 0.001])
+def test_a_negative_or_zero_authorized_amount_is_a_400(client, mapping, value):
+    body = fa_body()
+    body["authorizedAmount"]["value"] = value
+    response = post(client, URL_FA, body)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "authorizedAmount.value"
+    assert GateDecision.objects.count() == 0
+
+
+def test_an_unknown_risk_is_a_400_naming_the_allowed_values(client, mapping):
+    response = post(client, URL_FA, fa_body(risks=["Sneaky"]))
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["field"] == "shopperInteraction.recommendation.shopperRisks[0]"
+    assert "InvalidCard, ExpiredCard, CustomerFraud, BadDebt" in error["error"]
+
+
+def test_gate_activity_shows_the_decision_its_reason_and_preauth(client, mapping, merchant):
+    mapping.fa_expired_card, mapping.fa_expired_card_preauth = "ADJUST", Decimal("10.00")
+    mapping.save()
+    post(client, URL_FA, fa_body(risks=["ExpiredCard"]))
+    post(client, URL_FA, fa_body(risks=["CustomerFraud"]))
+    client.force_login(merchant)
+    page = client.get("/shoppers/gate-activity/").content.decode()
+    assert "Admitted with a reduced pre-auth (risk)" in page
+    assert "pre-auth 10.00 instead of 25.00" in page
+    assert "10.00 USD" in page
+    assert "Amazon reports a risk the store denies" in page

@@ -98,3 +98,48 @@ def test_the_simulator_drives_a_store_end_to_end_into_priced_orders(live_server)
     entries = {d.entry for d in GateDecision.objects.all()}
     assert entries == {"APP", "CARD"}  # app scans and card F&A calls, each decided and logged
     assert StoreItem.objects.count() == 6
+
+
+def test_the_stores_fa_policy_through_the_simulator_reaches_the_trips(live_server):
+    """Amazon reports an expired card at some card entries; the store admits those with a
+    reduced pre-auth, Amazon pre-authorizes that, and each trip records what was answered."""
+    from decimal import Decimal
+
+    from orders.models import ShoppingTrip
+    from sandbox.models import SandboxTrip
+
+    mapping = JwoStoreMappingFactory(
+        jwo_store_id="jwo-sim-fa",
+        fa_strategy="RETAILER_MANAGED",
+        fa_expired_card="ADJUST",
+        fa_expired_card_preauth=Decimal("10.00"),
+    )
+    SandboxStore.objects.create(store_id="jwo-sim-fa", preauth_amount=mapping.preauth_amount)
+    config = SimulationConfig(
+        connector_url=live_server.url,
+        connector_secret="test-connector-secret",
+        store_id="jwo-sim-fa",
+        shoppers=8,
+        concurrency=2,
+        app_share=0.0,
+        retailer_fa=True,
+        risks=("ExpiredCard",),
+        risk_rate=0.5,
+        group_rate=0,
+        unknown_sku_rate=0,
+        seed=5,
+    )
+    summary = GateSimulator(config).run()
+    assert all(o.admitted and o.purchase_status == 201 for o in summary.outcomes)
+    adjusted = set(
+        GateDecision.objects.filter(reason="RISK_ADJUSTED").values_list("auth_event_id", flat=True)
+    )
+    assert 0 < len(adjusted) < 8  # some entries reported the risk, some did not
+    trips = {t.trip_id: t for t in ShoppingTrip.objects.all()}
+    for outcome in summary.outcomes:
+        trip = trips[outcome.trip_id]
+        event = trip.auth_events[0]["id"]
+        expected = ("10.00", "fa_adjust") if event in adjusted else ("25.00", "fa_approve")
+        assert (str(trip.authorized_amount), trip.authorized_amount_source) == expected
+        sandbox_trip = SandboxTrip.objects.get(trip_id=outcome.trip_id)
+        assert str(sandbox_trip.preauth_amount) == expected[0]  # what Amazon pre-authorized

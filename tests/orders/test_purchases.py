@@ -227,3 +227,127 @@ def test_pricing_that_fails_for_any_reason_leaves_the_order_in_error_with_the_re
     assert order.status == "ERROR" and order.error_stage == "PRICING"
     assert "pricing failed (ArithmeticError: numeric overflow)" in order.error_message
     assert order.next_action == "PRICE" and order.next_action_at is not None
+
+
+# -- issue 17: line item ids, SCANCODE by any barcode, trip policy, the gate's pre-auth ----------
+@pytest.mark.django_db(transaction=True)
+def test_line_item_ids_reach_the_order_lines_and_the_order_page(store, merchant):
+    response = post(Client(), cart(("WATER", "2.0"), ("CHIPS", "1.0")))
+    order = Order.objects.get(purchase_id=response.json()["purchaseId"])
+    assert list(order.lines.values_list("line_item_id", "sku")) == [
+        ("L1", "WATER"),
+        ("L2", "CHIPS"),
+    ]
+    client = Client()
+    client.force_login(merchant)
+    page = client.get(f"/financial/orders/{order.pk}/").content.decode()
+    assert "Line item id" in page and "<code>L2</code>" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scancode_item_resolves_through_any_of_its_barcodes(store):
+    item = ItemFactory(
+        sku="GUM",
+        barcode="000111222333",
+        extra_barcodes=[{"id": "04012345", "type": "EAN8"}, {"id": "0123456789012", "type": "EAN"}],
+    )
+    entitle(store, item, price="0.99")
+    body = cart()
+    body["cartItems"] = [
+        {"id": code, "type": "SCANCODE", "quantity": {"value": "1", "unit": "unit"}}
+        for code in ("000111222333", "04012345", "0123456789012")
+    ]
+    response = post(Client(), body)
+    order = Order.objects.get(purchase_id=response.json()["purchaseId"])
+    assert order.status == "PRICED", order.error_message
+    assert list(order.lines.values_list("sku", flat=True)) == ["GUM", "GUM", "GUM"]
+    # a code that is only a prefix of an extra barcode is not that item
+    body = cart()
+    body["cartItems"] = [
+        {"id": "0401234", "type": "SCANCODE", "quantity": {"value": "1", "unit": "u"}}
+    ]
+    order = Order.objects.get(purchase_id=post(Client(), body).json()["purchaseId"])
+    assert order.status == "ERROR" and "0401234" in order.error_message
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("scan_type", "policy", "label"),
+    [("ASSOCIATE", "NO_CHARGE", "Don't charge"), ("CASH", "REGISTER", "Hand to a register")],
+)
+def test_associate_and_cash_trips_carry_the_stores_policy(
+    store, merchant, scan_type, policy, label
+):
+    body = cart(("WATER", "1"))
+    body["shoppingTrip"]["authEvents"] = [
+        {
+            "id": "e1",
+            "payloadType": "SCAN_CODE",
+            "location": "ENTRY",
+            "scanResult": {"id": "someone", "type": scan_type},
+        }
+    ]
+    order = Order.objects.get(purchase_id=post(Client(), body).json()["purchaseId"])
+    assert (order.trip.visitor_type, order.trip.trip_policy) == (scan_type, policy)
+    assert order.events.filter(type="trip_policy", parameters__policy=policy).exists()
+    client = Client()
+    client.force_login(merchant)
+    page = client.get(f"/financial/orders/{order.pk}/").content.decode()
+    assert label.replace("'", "&#x27;") in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stores_policy_can_charge_associates(store):
+    store.jwo_mapping.associate_trips = "CHARGE"
+    store.jwo_mapping.save()
+    body = cart(("WATER", "1"))
+    body["shoppingTrip"]["authEvents"][0]["scanResult"] = {"id": "a", "type": "ASSOCIATE"}
+    order = Order.objects.get(purchase_id=post(Client(), body).json()["purchaseId"])
+    assert order.trip.trip_policy == "CHARGE"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_trip_records_the_preauth_the_console_answered_at_the_gate(store, merchant):
+    from django.utils import timezone
+
+    mapping = store.jwo_mapping
+    mapping.fa_strategy = "RETAILER_MANAGED"
+    mapping.fa_expired_card, mapping.fa_expired_card_preauth = "ADJUST", Decimal("10.00")
+    mapping.save()
+    client = Client()
+    for event_id, risks in (("gate-adjusted", ["ExpiredCard"]), ("gate-plain", [])):
+        fa = {
+            "storeId": "jwo-shop-1",
+            "shopperIdentity": {"id": "amzn-card-77"},
+            "authorizedAmount": {"value": 25.0, "currencyCode": "USD"},
+            "shopperInteraction": {
+                "shoppingTripId": str(uuid.uuid4()),
+                "gateAuthenticationEvent": {
+                    "id": event_id,
+                    "type": "CREDIT_CARD",
+                    "timestamp": timezone.now().isoformat(),
+                },
+                "recommendation": {"shopperRisks": risks},
+            },
+        }
+        assert client.post(
+            "/v1/fraudandabuse/shopperauthorization",
+            fa,
+            content_type="application/json",
+            HTTP_X_JWO_CONNECTOR_SECRET=SECRET,
+        ).json()["shopperAuthorized"]
+    trips = {}
+    for event_id in ("gate-adjusted", "gate-plain", "never-asked"):
+        body = cart(("WATER", "1"))
+        body["shoppingTrip"]["authEvents"][0]["id"] = event_id
+        order = Order.objects.get(purchase_id=post(client, body).json()["purchaseId"])
+        trips[event_id] = (order.trip.authorized_amount, order.trip.authorized_amount_source)
+    assert trips == {
+        "gate-adjusted": (Decimal("10.00"), "fa_adjust"),
+        "gate-plain": (Decimal("25.00"), "fa_approve"),
+        "never-asked": (None, ""),
+    }
+    client.force_login(merchant)
+    order = Order.objects.get(trip__auth_events__0__id="gate-adjusted")
+    page = client.get(f"/financial/orders/{order.pk}/").content.decode()
+    assert "10.00 USD" in page and "reduced by the store" in page

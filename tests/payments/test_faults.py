@@ -232,3 +232,24 @@ def test_the_empty_cart_cancel_sends_its_payment_status_report(mapping):
     assert order.status == "COMPLETED"
     report = order.status_reports.get()
     assert (report.total_amount, report.settled_amount) == (Decimal("0.00"), Decimal("0.00"))
+
+
+def test_an_associate_trip_the_store_does_not_charge_releases_the_preauth(mapping):
+    """Trip policy "don't charge" (the mapping's, for associates): CancelCharge, COMPLETED at
+    zero, nothing owed."""
+    from shoppers.models import LedgerEntry
+
+    order = make_order(mapping, total="9.99")
+    order.trip.trip_policy = "NO_CHARGE"
+    order.trip.save()
+    attempt = payment_take(order_id=order.pk)
+    order.refresh_from_db()
+    assert [c["operation"] for c in attempt.calls] == ["CancelCharge"]
+    assert (order.status, order.captured_amount, order.store_credit_amount) == (
+        "COMPLETED",
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
+    assert sandbox_trip(order).cancelled is True
+    assert not LedgerEntry.objects.filter(trip_id=order.trip.trip_id).exists()
+    assert order.events.filter(type="trip_not_charged").exists()

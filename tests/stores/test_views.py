@@ -135,6 +135,17 @@ def test_staff_cannot_create_edit_or_remove(staff_client):
     assert JwoStoreMappingChange.objects.count() == 0
 
 
+# The F&A policy and trip policies as the edit page posts them by default.
+POLICY = {
+    "fa_invalid_card": "DENY",
+    "fa_expired_card": "DENY",
+    "fa_customer_fraud": "DENY",
+    "fa_bad_debt": "DENY",
+    "associate_trips": "NO_CHARGE",
+    "cash_trips": "REGISTER",
+}
+
+
 def test_edit_saves_and_audits(merchant_client, merchant):
     mapping = JwoStoreMappingFactory(jwo_store_id="before-id")
     url = reverse("stores:jwo-mapping-edit", args=[mapping.pk])
@@ -149,6 +160,7 @@ def test_edit_saves_and_audits(merchant_client, merchant):
         "refund_auto_approve_limit": "15.00",
         "entry_app": "on",
         "is_active": "on",
+        **POLICY,
     }
     assert merchant_client.post(url, data).status_code == 302
     mapping.refresh_from_db()
@@ -226,3 +238,51 @@ def test_mapping_page_query_count_does_not_grow_with_rows(
         JwoStoreMappingFactory()
     with django_assert_max_num_queries(20):
         assert merchant_client.get(URL).status_code == 200
+
+
+def test_fa_policy_per_risk_is_edited_checked_and_audited(merchant_client):
+    mapping = JwoStoreMappingFactory(fa_strategy="RETAILER_MANAGED")
+    url = reverse("stores:jwo-mapping-edit", args=[mapping.pk])
+    base = {
+        "web_register": mapping.web_register.pk,
+        "jwo_store_id": mapping.jwo_store_id,
+        "loyalty_provider": "YINZCAM",
+        "delegation_mode": "ORDER",
+        "payment_mode": "PAYMENT_SERVICE",
+        "fa_strategy": "RETAILER_MANAGED",
+        "preauth_amount": "25.00",
+        "refund_auto_approve_limit": "0",
+        "entry_app": "on",
+        "entry_card": "on",
+        "is_active": "on",
+        **POLICY,
+    }
+    page = merchant_client.get(url).content.decode()
+    assert "F&amp;A: expired card" in page and "Admit with a reduced pre-auth" in page
+    # ADJUST needs an amount above zero and not above the pre-auth
+    for amount, error in (
+        ("", "Give the reduced pre-auth for this risk."),
+        ("0", "A pre-auth must be above zero."),
+        ("-5", "A pre-auth must be above zero."),
+        ("30.00", "A reduced pre-auth must not exceed the pre-auth."),
+    ):
+        data = {**base, "fa_expired_card": "ADJUST", "fa_expired_card_preauth": amount}
+        response = merchant_client.post(url, data)
+        assert response.status_code == 400, amount
+        assert error in response.content.decode()
+    data = {
+        **base,
+        "fa_expired_card": "ADJUST",
+        "fa_expired_card_preauth": "10.00",
+        "fa_bad_debt": "APPROVE",
+        "associate_trips": "CHARGE",
+    }
+    assert merchant_client.post(url, data).status_code == 302
+    mapping.refresh_from_db()
+    assert mapping.fa_policy("ExpiredCard") == ("ADJUST", Decimal("10.00"))
+    assert mapping.fa_policy("BadDebt") == ("APPROVE", None)
+    assert mapping.trip_policy("ASSOCIATE") == "CHARGE"
+    changed = JwoStoreMappingChange.objects.get().changed_fields()
+    assert ("fa_expired_card", "Deny entry", "Admit with a reduced pre-auth") in changed
+    assert ("fa_expired_card_preauth", "", "10.00 USD") in changed
+    assert ("associate_trips", "Don't charge", "Charge as usual") in changed

@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     the store credit of a short collection. ``next_retry_at`` becomes ``next_action_at``."""
 
     dependencies = [
-        ("orders", "0006_trip_shopper_recent_idx"),
+        ("orders", "0007_issue17_connector_contract"),
     ]
 
     operations = [
