@@ -847,10 +847,10 @@ class ChaosRun:
             elif state == "review":
                 r.in_review += 1
                 in_review.add(row["trip__trip_id"])
-            if row["status"] != "COMPLETED" and row["error_message"]:
-                reasons[_blank(row["error_message"])] += 1
             else:
                 r.final += 1
+            if row["status"] != "COMPLETED" and row["error_message"]:
+                reasons[_blank(row["error_message"])] += 1
             sent = cart_sent.get(row["trip__trip_id"])
             reached = self.final_at.get(row["id"])
             if state != "open" and sent and reached:

@@ -86,7 +86,7 @@ class SimulationConfig:
     max_items: int = 5
     timeout: float = 10.0
     seed: int | None = None
-    # Amazon sends a cart again, identically, when the retailer answered 5xx or not at all:
+    # Amazon sends a cart again, identically, when the retailer answered 5xx, 429 or not at all:
     # up to this many more times, resend_wait seconds apart.
     purchase_resends: int = 0
     resend_wait: float = 1.0
@@ -267,11 +267,12 @@ class GateSimulator:
         return outcome
 
     def _send_cart(self, outcome: TripOutcome, body: dict) -> tuple[int | None, Any]:
-        """CreatePurchases, sent again identically after a 5xx or no answer, as Amazon does."""
+        """CreatePurchases, sent again identically after a 5xx, a 429 or no answer, as Amazon
+        does."""
         while True:
             outcome.purchase_sends += 1
             status, data = self._post(outcome, "/v1/order/purchases", body)
-            if status is not None and status < 500:
+            if status is not None and status < 500 and status != 429:
                 return status, data
             if outcome.purchase_sends > self.config.purchase_resends:  # read each time: a
                 return status, data  # caller stopping a run sets it to 0

@@ -45,6 +45,8 @@ def test_after_faults_kills_and_restarts_every_charge_is_accounted_for(tmp_path)
 
     # The run did what it says: trips became orders, faults were served, the chaos happened.
     assert report["trips"] >= 70 and report["orders"] >= 0.9 * report["admitted"]
+    assert report["final"] + report["in_review"] + report["open_orders"] == report["orders"]
+    assert sum(report["by_state"].values()) == report["orders"]
     assert sum(report["faulted_calls"].values()) >= 10
     events = "\n".join(report["events"])
     assert events.count("kill -9 worker") == 2 and "redis started again, empty" in events
