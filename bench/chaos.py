@@ -629,7 +629,8 @@ class ChaosRun:
         (2, "TIMEOUT", "payments", "CaptureCharge", (1, 1), None),
         (1, "TIMEOUT", "payments", "GetTransactionalData", (1, 1), None),
         (2, "LATENCY", "payments", "*", (2, 5), 800),
-        (4, "LOST", "payments", "CaptureCharge", (1, 1), None),
+        (3, "LOST", "payments", "CaptureCharge", (1, 1), None),
+        (1, "LOST", "payments", "CaptureCharge", (1, 1), 0),  # done, then a 504 at once
         (1, "LOST", "payments", "AdjustCharge", (1, 1), None),
         (1, "LOST", "payments", "CancelCharge", (1, 1), None),
         (3, "BLIND", "payments", "GetTransactionalData", (1, 2), 0),
