@@ -31,6 +31,10 @@ NAVIGATION: list[tuple[str, list[tuple[str, str, str]]]] = [
         [("Gate activity", "shoppers:gate-activity", "shoppers.view_gatedecision")],
     ),
     (
+        "Operations",
+        [("Alerts", "alerts:list", "alerts.view_alert")],
+    ),
+    (
         "Settings",
         [("Integrations → Just Walk Out", "stores:jwo-mappings", "stores.view_jwostoremapping")],
     ),

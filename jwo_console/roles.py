@@ -31,6 +31,8 @@ _PAYMENTS_MODELS = ["paymentattempt", "paymentreceipt", "refund", "payoff", "pay
 
 _ORDERS_MODELS = ["order", "orderline", "orderevent", "shoppingtrip", "promotion", "taxrate"]
 
+_ALERTS_MODELS = ["alert", "alertevent"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MERCHANT_ADMIN: [
         *_perms("stores", ["view"], _STORES_MODELS),
@@ -48,6 +50,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("orders", ["add", "change", "delete"], ["promotion", "taxrate"]),
         *_perms("payments", ["view"], _PAYMENTS_MODELS),
         "orders.retry_payment",
+        *_perms("alerts", ["view"], _ALERTS_MODELS),
+        "alerts.acknowledge_alert",
         "payments.refund_order",
         "payments.change_refund",  # approve or reject shoppers' refund requests
     ],
@@ -59,6 +63,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("orders", ["view"], _ORDERS_MODELS),
         *_perms("payments", ["view"], _PAYMENTS_MODELS),
         "orders.retry_payment",
+        *_perms("alerts", ["view"], _ALERTS_MODELS),
+        "alerts.acknowledge_alert",  # staff on duty acknowledge alerts too
     ],
 }
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("pricing/", include("orders.urls")),
     path("financial/", include("payments.urls")),
     path("portal/", include("portal.urls")),
+    path("alerts/", include("alerts.urls")),
     path("", include("connector.urls")),  # Amazon's paths, at the root of the host
     path("admin/", admin.site.urls),
 ]

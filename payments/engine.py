@@ -33,6 +33,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from alerts.choices import AlertKind, AlertSeverity
+from alerts.services import alert_raise, alert_resolve
 from integrations.amazon import checkout as checkout_api
 from integrations.amazon import payments as payments_api
 from integrations.amazon.errors import AmazonError, AmazonTransientError
@@ -48,7 +50,6 @@ from shoppers.services import ledger_book, ledger_has
 from stores.choices import PaymentMode, TripPolicy
 from stores.models import JwoStoreMapping
 
-from . import signals
 from .choices import (
     PAYOFF_UNFINISHED,
     AttemptStatus,
@@ -719,6 +720,7 @@ def finish_paid(
         payment_status_report_queue(
             order=order, reference=f"{attempt.idempotency_key}:report", when=now
         )
+        alert_resolve(kind=AlertKind.PAYMENT_REVIEW, key=f"order:{order.pk}")
         order_event(
             order=order,
             type="payment_succeeded",
@@ -832,7 +834,13 @@ def _finish_pending(*, attempt: PaymentAttempt, now: datetime) -> PaymentAttempt
             next_action_at=due.isoformat() if due else None,
         )
         if pending_too_long:
-            notify(signals.payment_pending_too_long, order_id=order.pk)
+            alert_raise(
+                kind=AlertKind.PAYMENT_PENDING_TOO_LONG,
+                key=f"order:{order.pk}",
+                title=f"Order {order.purchase_id}: AdjustCharge stayed PENDING",
+                detail=f"{message}. The order is in ERROR; the retry schedule goes on.",
+                store=order.store,
+            )
     return attempt
 
 
@@ -991,7 +999,7 @@ def to_review(*, attempt: PaymentAttempt, evidence: str, now: datetime) -> Payme
     """Nobody can tell whether the capture happened: the order waits for a person (Financial →
     Orders, "Payment outcome unknown"), with the evidence. Never an automatic second capture."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=attempt.order_id)
+        order = Order.objects.select_for_update().select_related("store").get(pk=attempt.order_id)
         attempt.lease_until = None
         attempt.error = evidence[:500]
         attempt.save(update_fields=["lease_until", "error", "updated_at"])
@@ -1010,6 +1018,13 @@ def to_review(*, attempt: PaymentAttempt, evidence: str, now: datetime) -> Payme
                 **order_next_action(order, NextAction.NONE, None),
             },
         )
-        notify(signals.payment_needs_review, order_id=order.pk)
+        alert_raise(
+            kind=AlertKind.PAYMENT_REVIEW,
+            key=f"order:{order.pk}",
+            title=f"Order {order.purchase_id}: payment outcome unknown — needs review",
+            detail=message,
+            store=order.store,
+            severity=AlertSeverity.CRITICAL,
+        )
     logger.error("payment outcome needs review: %s", evidence, extra={"order_id": order.pk})
     return attempt

@@ -11,7 +11,3 @@ payment_declined = Signal()
 refund_changed = Signal()
 # payoff_id: a portal payoff was confirmed paid.
 payoff_paid = Signal()
-# order_id: a capture's outcome is unknown and the order waits in REVIEW for a person.
-payment_needs_review = Signal()
-# order_id: AdjustCharge stayed PENDING past JWO_PENDING_MAX_CHECKS.
-payment_pending_too_long = Signal()

@@ -86,6 +86,7 @@ class JwoStoreMappingEditForm(forms.ModelForm):
             "fa_bad_debt_preauth",
             "associate_trips",
             "cash_trips",
+            "alert_emails",
             "entry_app",
             "entry_card",
             "is_active",

@@ -37,6 +37,30 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError("%(value)s is not a known time zone.", params={"value": value})
 
 
+def validate_email_list(value: str) -> None:
+    """A comma-separated list of e-mail addresses (blank allowed)."""
+    from django.core.validators import validate_email
+
+    bad = []
+    for address in (a.strip() for a in value.split(",")):
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError:
+            bad.append(address)
+    if bad:
+        raise ValidationError(
+            "Not an e-mail address: %(bad)s. Separate addresses with commas.",
+            params={"bad": ", ".join(bad)},
+            code="invalid_email_list",
+        )
+
+
+def email_list(value: str) -> list[str]:
+    return [a.strip() for a in value.split(",") if a.strip()]
+
+
 def time_zone_choices() -> list[tuple[str, str]]:
     return sorted((tz, tz) for tz in zoneinfo.available_timezones() if "/" in tz or tz == "UTC")
 
@@ -189,6 +213,14 @@ class JwoStoreMapping(BaseModel):
         default=TripPolicy.REGISTER,
         help_text="What happens to a trip of a shopper who pays cash (shown on the order).",
     )
+    alert_emails = models.CharField(
+        "alert e-mails",
+        max_length=1000,
+        blank=True,
+        validators=[validate_email_list],
+        help_text="Who is e-mailed when an alert about this store opens (comma-separated). "
+        "Blank: the house-wide ALERT_EMAILS.",
+    )
     entry_app = models.BooleanField("app entry (QR code)", default=True)
     entry_card = models.BooleanField("card entry (tap)", default=True)
     is_active = models.BooleanField("active", default=True)
@@ -267,6 +299,7 @@ class JwoStoreMapping(BaseModel):
             },
             "associate_trips": self.get_associate_trips_display(),
             "cash_trips": self.get_cash_trips_display(),
+            "alert_emails": self.alert_emails,
             "entry_app": self.entry_app,
             "entry_card": self.entry_card,
             "is_active": self.is_active,

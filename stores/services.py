@@ -64,6 +64,7 @@ _MUTABLE_FIELDS = (
     "fa_bad_debt_preauth",
     "associate_trips",
     "cash_trips",
+    "alert_emails",
     "entry_app",
     "entry_card",
     "is_active",

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "payments",
+    "alerts",
     "connector",
     "portal",
     "sandbox",  # its URLs are mounted only when JWO_SANDBOX is on
@@ -301,6 +302,12 @@ PROCESSOR_API_KEY = env("PROCESSOR_API_KEY", default="sandbox-processor-key")
 SANDBOX_PROCESSOR_API_KEY = env("SANDBOX_PROCESSOR_API_KEY", default="sandbox-processor-key")
 # ReportPaymentStatus (Amazon-managed F&A): how soon a report Amazon did not accept is resent.
 JWO_FEEDBACK_RETRY_SECONDS = env.int("JWO_FEEDBACK_RETRY_SECONDS", default=60)
+
+# --- Alerts (alerts/services.py) -------------------------------------------------------------
+# Who is e-mailed about an alert whose store has no alert e-mails (and house-wide ones), and a
+# Slack-compatible incoming webhook that gets {"text": ...} when an alert opens.
+ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
+ALERT_WEBHOOK_URL = env("ALERT_WEBHOOK_URL", default="")
 
 # --- Health -----------------------------------------------------------------------------------
 HEALTH_BROKER_TIMEOUT_SECONDS = 3

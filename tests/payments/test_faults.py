@@ -96,6 +96,10 @@ class TestUnknownCaptureOutcomes:
         assert (order.next_action, order.next_action_at) == ("", None)
         assert "Payment outcome unknown" in order.error_message
         assert capture_calls(order) == 1
+        from alerts.models import Alert
+
+        alert = Alert.objects.get(kind="PAYMENT_REVIEW", key=f"order:{order.pk}")
+        assert (alert.status, alert.severity, alert.store) == ("OPEN", "critical", order.store)
         # The sweep never touches it again, however late.
         assert sweep(timezone.now() + timedelta(days=3)) == []
         # Staff Retry is not the way out of a review.
@@ -108,6 +112,8 @@ class TestUnknownCaptureOutcomes:
         assert capture_calls(order) == 1
         decided = order.events.get(type="payment_review_decided")
         assert (decided.actor, decided.parameters["decision"]) == (user, "Amazon captured it")
+        alert.refresh_from_db()
+        assert alert.status == "RESOLVED"
 
     def test_capture_again_needs_a_confirmation_and_then_sends_one_capture(self, mapping):
         order = make_order(mapping, total="6.00")
@@ -182,6 +188,9 @@ class TestClassification:
         order.refresh_from_db()
         assert order.status == "ERROR"
         assert "stayed PENDING after 2 checks" in order.error_message
+        from alerts.models import Alert
+
+        assert Alert.objects.filter(kind="PAYMENT_PENDING_TOO_LONG", store=order.store).exists()
         assert order.next_action == "PAY"  # the schedule goes on with the next slot
 
 

@@ -1,0 +1,256 @@
+"""Raising, resolving and acknowledging alerts, and sending their notifications once.
+
+Other features code against three functions: ``alert_raise``, ``alert_resolve`` and
+``alert_acknowledge``. They can be called inside the caller's transaction: the notification is
+queued with ``transaction.on_commit`` and sent by a Celery task (``alerts/tasks.py``), so no
+remote call happens inside an open transaction, and an alert raised by a rolled-back
+transaction is never sent.
+"""
+
+import json
+import logging
+
+import requests
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from jwo_console.exceptions import ApplicationError
+from stores.models import Store, email_list
+
+from .choices import UNRESOLVED, AlertEventAction, AlertSeverity, AlertStatus
+from .models import Alert, AlertEvent
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_TIMEOUT_SECONDS = (3.05, 10)
+
+
+class AlertNotifyTransient(OSError):
+    """The webhook answered 5xx or 429: the task tries again later."""
+
+
+def alert_raise(
+    *,
+    kind: str,
+    key: str,
+    title: str,
+    detail: str = "",
+    store: Store | None = None,
+    severity: str = AlertSeverity.WARNING,
+) -> Alert:
+    """Open an alert, or bump the one already open for (kind, key).
+
+    A new alert is notified once (e-mail, and the webhook when ``ALERT_WEBHOOK_URL`` is set)
+    after the surrounding transaction commits. Raising it again while it is open (or
+    acknowledged) updates its title, detail, severity, ``last_seen_at`` and ``occurrences`` and
+    sends nothing. After it is resolved, the next raise opens a new alert.
+    """
+    if not kind or not key:
+        raise ValueError("an alert needs a kind and a key")
+    if severity not in AlertSeverity.values:
+        raise ValueError(f"unknown severity {severity!r}")
+    title, key = title[:200], key[:200]
+    now = timezone.now()
+    with transaction.atomic():
+        alert = _bump(kind=kind, key=key, title=title, detail=detail, severity=severity, now=now)
+        if alert is not None:
+            return alert
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent raise may win the insert
+                alert = Alert.objects.create(
+                    kind=kind,
+                    key=key,
+                    store=store,
+                    severity=severity,
+                    title=title,
+                    detail=detail,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+        except IntegrityError:
+            alert = _bump(
+                kind=kind, key=key, title=title, detail=detail, severity=severity, now=now
+            )
+            if alert is None:  # resolved in between: nothing left to bump
+                raise
+            return alert
+        AlertEvent.objects.create(alert=alert, action=AlertEventAction.OPENED, detail=title)
+        alert_id = alert.pk
+        transaction.on_commit(lambda: _enqueue_notify(alert_id))
+    logger.warning(
+        "alert opened",
+        extra={
+            "alert_id": alert.pk,
+            "alert_kind": kind,
+            "alert_key": key,
+            "store_id": store and store.pk,
+        },
+    )
+    return alert
+
+
+def _bump(*, kind: str, key: str, title: str, detail: str, severity: str, now) -> Alert | None:
+    unresolved = Alert.objects.filter(kind=kind, key=key, status__in=UNRESOLVED)
+    updated = unresolved.update(
+        occurrences=F("occurrences") + 1,
+        last_seen_at=now,
+        title=title,
+        detail=detail,
+        severity=severity,
+        updated_at=now,
+    )
+    return unresolved.first() if updated else None
+
+
+def _enqueue_notify(alert_id: int) -> None:
+    from .tasks import alert_notify_task
+
+    alert_notify_task.delay(alert_id)
+
+
+def alert_resolve(*, kind: str, key: str) -> int:
+    """Resolve the unresolved alert of (kind, key), if any. Returns how many were resolved."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Alert.objects.select_for_update()
+            .filter(kind=kind, key=key, status__in=UNRESOLVED)
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            return 0
+        Alert.objects.filter(pk__in=ids).update(
+            status=AlertStatus.RESOLVED, resolved_at=now, updated_at=now
+        )
+        AlertEvent.objects.bulk_create(
+            AlertEvent(alert_id=pk, action=AlertEventAction.RESOLVED) for pk in ids
+        )
+    logger.info("alert resolved", extra={"alert_kind": kind, "alert_key": key})
+    return len(ids)
+
+
+def alert_acknowledge(*, alert: Alert, actor: AbstractBaseUser | None) -> Alert:
+    """Someone has seen the alert and is on it. It stays unresolved (a raise still bumps it,
+    silently) until the condition clears. Acknowledging twice changes nothing."""
+    with transaction.atomic():
+        locked = Alert.objects.select_for_update().get(pk=alert.pk)
+        if locked.status == AlertStatus.RESOLVED:
+            raise ApplicationError(
+                "This alert is resolved already; there is nothing to acknowledge."
+            )
+        if locked.status == AlertStatus.ACKNOWLEDGED:
+            return locked
+        locked.status = AlertStatus.ACKNOWLEDGED
+        locked.acknowledged_by = actor
+        locked.acknowledged_at = timezone.now()
+        locked.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "updated_at"])
+        AlertEvent.objects.create(alert=locked, action=AlertEventAction.ACKNOWLEDGED, actor=actor)
+    logger.info("alert acknowledged", extra={"alert_id": locked.pk})
+    return locked
+
+
+# --- Notifications (run by alerts.tasks.alert_notify_task, never inside a transaction) --------
+
+
+def alert_recipients(*, alert: Alert) -> list[str]:
+    """The store's alert e-mails (on its JWO mapping), else the house-wide ``ALERT_EMAILS``."""
+    if alert.store_id is not None:
+        from stores.models import JwoStoreMapping
+
+        emails = (
+            JwoStoreMapping.objects.filter(store_id=alert.store_id)
+            .values_list("alert_emails", flat=True)
+            .first()
+        )
+        if emails and email_list(emails):
+            return email_list(emails)
+    return list(settings.ALERT_EMAILS)
+
+
+def alert_webhook_payload(*, alert: Alert) -> dict:
+    """Slack-compatible: a ``text`` (incoming webhooks need nothing else)."""
+    where = f" · {alert.store.name}" if alert.store_id else ""
+    text = f"[{alert.get_severity_display()}] {alert.kind_label}{where}: {alert.title}"
+    if alert.detail:
+        text += f"\n{alert.detail}"
+    return {"text": text}
+
+
+def alert_notify(*, alert_id: int) -> None:
+    """Send the alert's e-mail and webhook post, each at most once.
+
+    Each channel is claimed (its timestamp set) before sending and given back if sending fails,
+    so a retry of the task sends only what is still unsent. A webhook's 4xx is recorded and not
+    retried; timeouts, connection errors, 429 and 5xx raise ``OSError`` for the task's retry.
+    """
+    alert = Alert.objects.select_related("store").get(pk=alert_id)
+    if alert.status == AlertStatus.RESOLVED and alert.emailed_at is None:
+        logger.info("alert resolved before it was notified", extra={"alert_id": alert.pk})
+    recipients = alert_recipients(alert=alert)
+    if recipients and _claim(alert, "emailed_at"):
+        try:
+            send_mail(
+                subject=f"[JWO Console] {alert.kind_label}: {alert.title}"[:200],
+                message=_email_body(alert),
+                from_email=None,
+                recipient_list=recipients,
+            )
+        except Exception:
+            _unclaim(alert, "emailed_at")
+            raise
+        AlertEvent.objects.create(
+            alert=alert, action=AlertEventAction.EMAILED, detail=", ".join(recipients)[:500]
+        )
+    url = settings.ALERT_WEBHOOK_URL
+    if url and _claim(alert, "webhook_sent_at"):
+        try:
+            response = requests.post(
+                url,
+                data=json.dumps(alert_webhook_payload(alert=alert)),
+                headers={"Content-Type": "application/json"},
+                timeout=WEBHOOK_TIMEOUT_SECONDS,
+                allow_redirects=False,
+            )
+            if response.status_code == 429 or response.status_code >= 500:
+                raise AlertNotifyTransient(f"webhook answered {response.status_code}")
+        except OSError:  # requests' exceptions are OSErrors too
+            _unclaim(alert, "webhook_sent_at")
+            raise
+        if response.status_code >= 300:
+            error = f"webhook answered {response.status_code}: {response.text[:200]}"
+            Alert.objects.filter(pk=alert.pk).update(notify_error=error[:500])
+            AlertEvent.objects.create(
+                alert=alert, action=AlertEventAction.NOTIFY_FAILED, detail=error[:500]
+            )
+            logger.error("alert webhook refused", extra={"alert_id": alert.pk})
+        else:
+            AlertEvent.objects.create(alert=alert, action=AlertEventAction.WEBHOOK_SENT)
+
+
+def _claim(alert: Alert, field: str) -> bool:
+    return bool(
+        Alert.objects.filter(pk=alert.pk, **{f"{field}__isnull": True}).update(
+            **{field: timezone.now()}
+        )
+    )
+
+
+def _unclaim(alert: Alert, field: str) -> None:
+    Alert.objects.filter(pk=alert.pk).update(**{field: None})
+
+
+def _email_body(alert: Alert) -> str:
+    lines = [
+        f"{alert.kind_label} ({alert.get_severity_display()})",
+        f"Store: {alert.store.name}" if alert.store_id else "House-wide",
+        "",
+        alert.title,
+    ]
+    if alert.detail:
+        lines += ["", alert.detail]
+    lines += ["", f"See {settings.PORTAL_BASE_URL.rstrip('/')}/alerts/ to acknowledge it."]
+    return "\n".join(lines)

@@ -1,0 +1,160 @@
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from alerts import services
+from alerts.choices import AlertEventAction, AlertStatus
+from alerts.models import Alert
+from jwo_console.exceptions import ApplicationError
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def store():
+    mapping = factories.JwoStoreMappingFactory(alert_emails="ops@shop.example, lead@shop.example")
+    return mapping.store
+
+
+def _raise(store=None, **kw):
+    args = {"kind": "LOW_STOCK", "key": "store:1:item:2", "title": "Cola is low", "store": store}
+    return services.alert_raise(**{**args, **kw})
+
+
+def test_raising_again_while_open_bumps_the_same_alert(store):
+    first = _raise(store)
+    again = _raise(store, detail="on hand 1", title="Cola is lower")
+    assert again.pk == first.pk
+    assert again.occurrences == 2
+    assert again.title == "Cola is lower" and again.detail == "on hand 1"
+    assert again.last_seen_at >= first.last_seen_at
+    assert Alert.objects.count() == 1
+
+
+def test_acknowledged_alert_is_still_deduplicated(store, merchant):
+    alert = _raise(store)
+    services.alert_acknowledge(alert=alert, actor=merchant)
+    again = _raise(store)
+    assert again.pk == alert.pk
+    assert again.status == AlertStatus.ACKNOWLEDGED
+    assert again.occurrences == 2
+
+
+def test_after_resolving_the_next_raise_opens_a_new_alert(store):
+    first = _raise(store)
+    assert services.alert_resolve(kind="LOW_STOCK", key="store:1:item:2") == 1
+    assert services.alert_resolve(kind="LOW_STOCK", key="store:1:item:2") == 0
+    first.refresh_from_db()
+    assert first.status == AlertStatus.RESOLVED and first.resolved_at is not None
+    second = _raise(store)
+    assert second.pk != first.pk and second.status == AlertStatus.OPEN
+    assert list(first.events.values_list("action", flat=True)) == [
+        AlertEventAction.RESOLVED,
+        AlertEventAction.OPENED,
+    ]
+
+
+def test_different_keys_are_different_alerts(store):
+    a = _raise(store)
+    b = _raise(store, key="store:1:item:3")
+    c = _raise(store, kind="ORDERS_IN_ERROR")
+    assert len({a.pk, b.pk, c.pk}) == 3
+
+
+def test_the_database_refuses_a_second_unresolved_alert(store):
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    alert = _raise(store)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Alert.objects.create(
+            kind=alert.kind,
+            key=alert.key,
+            title="dup",
+            first_seen_at=timezone.now(),
+            last_seen_at=timezone.now(),
+        )
+
+
+def test_acknowledge_records_who_and_refuses_resolved(store, merchant):
+    alert = _raise(store)
+    acked = services.alert_acknowledge(alert=alert, actor=merchant)
+    assert acked.acknowledged_by == merchant and acked.acknowledged_at is not None
+    assert acked.events.filter(action=AlertEventAction.ACKNOWLEDGED, actor=merchant).exists()
+    services.alert_acknowledge(alert=alert, actor=merchant)  # twice: nothing new
+    assert acked.events.filter(action=AlertEventAction.ACKNOWLEDGED).count() == 1
+    services.alert_resolve(kind=alert.kind, key=alert.key)
+    with pytest.raises(ApplicationError):
+        services.alert_acknowledge(alert=alert, actor=merchant)
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError):
+        services.alert_raise(kind="", key="k", title="t")
+    with pytest.raises(ValueError):
+        services.alert_raise(kind="X", key="k", title="t", severity="apocalyptic")
+
+
+def test_unknown_kind_is_accepted_and_shown_as_its_code():
+    alert = services.alert_raise(kind="FEED_LAG", key="feed", title="Feed is late")
+    assert alert.kind_label == "FEED_LAG"
+
+
+# --- notifications --------------------------------------------------------------------------
+
+
+def test_e_mail_goes_out_once_after_commit_to_the_store_contacts(
+    store, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        alert = _raise(store)
+        assert mail.outbox == []  # nothing inside the transaction
+    assert len(callbacks) == 1
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["ops@shop.example", "lead@shop.example"]
+    assert "Cola is low" in message.subject and store.name in message.body
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _raise(store)
+        _raise(store)
+    assert callbacks == []
+    assert len(mail.outbox) == 1
+    alert.refresh_from_db()
+    assert alert.emailed_at is not None and alert.occurrences == 3
+
+
+def test_nothing_is_sent_when_the_transaction_rolls_back(store, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks(execute=True)
+    with capture as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        _raise(store)
+        raise RuntimeError("the caller failed")
+    assert callbacks == []
+    assert mail.outbox == []
+    assert Alert.objects.count() == 0
+
+
+def test_house_wide_alert_goes_to_alert_emails(settings, django_capture_on_commit_callbacks):
+    settings.ALERT_EMAILS = ["oncall@shop.example"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.alert_raise(kind="WORKER_STALE", key="worker", title="No worker for 5 min")
+    assert [m.to for m in mail.outbox] == [["oncall@shop.example"]]
+
+
+def test_store_without_contacts_falls_back_to_alert_emails(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.ALERT_EMAILS = ["oncall@shop.example"]
+    store = factories.JwoStoreMappingFactory().store
+    with django_capture_on_commit_callbacks(execute=True):
+        _raise(store)
+    assert [m.to for m in mail.outbox] == [["oncall@shop.example"]]
+
+
+def test_no_recipients_and_no_webhook_sends_nothing(settings, django_capture_on_commit_callbacks):
+    settings.ALERT_EMAILS = []
+    with django_capture_on_commit_callbacks(execute=True):
+        alert = services.alert_raise(kind="WORKER_STALE", key="w", title="stale")
+    assert mail.outbox == []
+    alert.refresh_from_db()
+    assert alert.emailed_at is None and alert.webhook_sent_at is None

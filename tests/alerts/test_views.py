@@ -1,0 +1,115 @@
+import pytest
+from django.urls import reverse
+
+from alerts import services
+from alerts.choices import AlertStatus
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alerts():
+    s1 = factories.StoreFactory(name="Arena North")
+    s2 = factories.StoreFactory(name="Arena South")
+    resolved = services.alert_raise(kind="LOW_STOCK", key="a", title="Old cola", store=s1)
+    services.alert_resolve(kind="LOW_STOCK", key="a")
+    return {
+        "open": services.alert_raise(kind="LOW_STOCK", key="b", title="Chips low", store=s1),
+        "other": services.alert_raise(kind="ORDERS_IN_ERROR", key="c", title="12 orders", store=s2),
+        "resolved": resolved,
+        "s1": s1,
+    }
+
+
+def test_open_alerts_come_first(merchant_client, alerts):
+    page = merchant_client.get(reverse("alerts:list")).content.decode()
+    assert page.index("Chips low") < page.index("Old cola")
+    assert page.index("12 orders") < page.index("Old cola")
+    assert "Acknowledge" in page
+
+
+def test_filters(merchant_client, alerts):
+    url = reverse("alerts:list")
+    body = merchant_client.get(url, {"status": "RESOLVED"}).content.decode()
+    assert "Old cola" in body and "Chips low" not in body
+    body = merchant_client.get(url, {"kind": "ORDERS_IN_ERROR"}).content.decode()
+    assert "12 orders" in body and "Chips low" not in body
+    body = merchant_client.get(url, {"store": alerts["s1"].pk}).content.decode()
+    assert "Chips low" in body and "12 orders" not in body
+    body = merchant_client.get(url, {"kind": "NOPE"}).content.decode()
+    assert "No alerts match these filters" in body
+    assert merchant_client.get(url, {"store": "x'; drop", "page": "zz"}).status_code == 200
+
+
+def test_pagination(merchant_client):
+    for n in range(60):
+        services.alert_raise(kind="LOW_STOCK", key=f"k{n}", title=f"Alert number {n}")
+    first = merchant_client.get(reverse("alerts:list")).content.decode()
+    second = merchant_client.get(reverse("alerts:list"), {"page": 2}).content.decode()
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    assert first.count("Alert number") == 50 and second.count("Alert number") == 10
+
+
+def test_empty_state(merchant_client):
+    assert "No alerts yet" in merchant_client.get(reverse("alerts:list")).content.decode()
+
+
+@pytest.mark.parametrize("who", ["merchant_client", "staff_client"])
+def test_merchant_and_staff_acknowledge_with_confirmation(request, who, alerts):
+    client = request.getfixturevalue(who)
+    alert = alerts["open"]
+    url = reverse("alerts:acknowledge", args=[alert.pk])
+    confirm = client.get(url)
+    assert confirm.status_code == 200 and b"Acknowledge this alert?" in confirm.content
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN  # GET changes nothing
+    response = client.post(url)
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.ACKNOWLEDGED
+    detail = client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
+    assert "Acknowledged" in detail and response.wsgi_request.user.username in detail
+
+
+def test_user_without_role_gets_403(client, alerts):
+    user = factories.UserFactory(username="nobody")
+    client.force_login(user)
+    assert client.get(reverse("alerts:list")).status_code == 403
+    assert client.post(reverse("alerts:acknowledge", args=[alerts["open"].pk])).status_code == 403
+    alerts["open"].refresh_from_db()
+    assert alerts["open"].status == AlertStatus.OPEN
+
+
+def test_anonymous_is_sent_to_login(client, alerts):
+    response = client.get(reverse("alerts:list"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_acknowledging_a_resolved_alert_says_so(merchant_client, alerts):
+    url = reverse("alerts:acknowledge", args=[alerts["resolved"].pk])
+    response = merchant_client.post(url, follow=True)
+    assert b"resolved already" in response.content
+
+
+def test_nav_shows_alerts(merchant_client):
+    assert b'href="/alerts/"' in merchant_client.get("/").content
+
+
+def test_alert_emails_edited_on_the_mapping_page_and_audited(merchant_client):
+    mapping = factories.JwoStoreMappingFactory()
+    url = reverse("stores:jwo-mapping-edit", args=[mapping.pk])
+    form = merchant_client.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data["web_register"] = mapping.web_register_id
+    data["alert_emails"] = "not-an-address, ok@shop.example"
+    response = merchant_client.post(url, data)
+    assert response.status_code == 400
+    assert b"Not an e-mail address: not-an-address" in response.content
+    data["alert_emails"] = "ops@shop.example, ok@shop.example"
+    assert merchant_client.post(url, data).status_code == 302
+    mapping.refresh_from_db()
+    assert mapping.alert_emails == "ops@shop.example, ok@shop.example"
+    change = mapping.changes.first()
+    expected = ("Alert e-mails", "", "ops@shop.example, ok@shop.example")
+    assert expected in change.changed_fields_display()
