@@ -379,6 +379,13 @@ class ChaosRun:
             "JWO_SANDBOX_CONNECTOR_URL": web,
             "JWO_CONNECTOR_SECRET": SECRET,
             "PORTAL_BASE_URL": web,
+            # Nothing leaves 127.0.0.1: the sandbox plays the loyalty providers and the card
+            # processor, alerts are neither mailed nor posted.
+            "YINZCAM_URL": "",
+            "VENUENEXT_URL": "",
+            "PROCESSOR_URL": "",
+            "ALERT_WEBHOOK_URL": "",
+            "ALERT_EMAILS": "",
             "SANDBOX_SQS_ENDPOINT_URL": "",
             "JWO_CATALOG_SQS_ENDPOINT_URL": "",
             "JWO_CATALOG_SQS_QUEUE_NAME": "",
