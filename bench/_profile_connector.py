@@ -139,7 +139,8 @@ def main(count: int, profile: str | None) -> None:
             client.post(path, body, content_type="application/json")
         profiler.disable()
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+        order = os.environ.get("SORT", "cumulative")  # SORT=tottime for the hot spots
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(45)
         print(out.getvalue())
         with CaptureQueriesContext(connection) as queries:
             client.post(

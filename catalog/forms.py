@@ -41,6 +41,24 @@ class ItemForm(forms.ModelForm):
         return extras
 
 
+class ItemAddForm(forms.Form):
+    """The CSV's item columns; each store's price is a field of its own (``price-<store pk>``).
+    The rules are the import's (``services.item_create``), so the form itself checks little."""
+
+    sku = forms.CharField(label="SKU", max_length=255)
+    name = forms.CharField(max_length=255)
+    barcode = forms.CharField(max_length=255, help_text="UPC/EAN/GTIN with its check digit")
+    barcode_type = forms.ChoiceField(choices=BarcodeType.choices, initial="UPC")
+    brand = forms.CharField(max_length=255, required=False)
+    category = forms.CharField(max_length=255, required=False)
+    subcategory = forms.CharField(max_length=255, required=False)
+    tax_code = forms.CharField(max_length=255, required=False)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    extra_barcodes = forms.CharField(
+        label="More barcodes", required=False, help_text="code:TYPE separated by semicolons"
+    )
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(label="CSV file", help_text=CSV_HELP)
 

@@ -2,7 +2,11 @@
 functions over plain values; an item that breaks one is flagged with the reason and not sent."""
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+
+from jwo_console.forms import parse_money
 
 MAX_NAME = 100
 MAX_EXTRA_BARCODES = 50
@@ -71,9 +75,6 @@ def item_problems(
 
 def parse_price(raw: str) -> Decimal:
     try:
-        value = Decimal(raw.strip())
-    except (InvalidOperation, AttributeError) as exc:
+        return parse_money(raw)  # the console's one money rule: digits, no NaN or exponents
+    except ValidationError as exc:
         raise ValueError(f"price {raw!r} is not a number") from exc
-    if not value.is_finite():
-        raise ValueError(f"price {raw!r} is not a number")
-    return value

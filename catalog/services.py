@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from jwo_console.csvsafe import SafeWriter, csv_cell_restore
 from jwo_console.exceptions import ApplicationError
 from stores.models import Merchant, Store
 
@@ -157,7 +158,8 @@ def parse_extra_barcodes(raw: str) -> list[dict[str, str]]:
 def _parse_row(
     number: int, raw: dict[str, str], stores: dict[str, int], report: _Report
 ) -> _Row | None:
-    get = lambda key: (raw.get(key) or "").strip()  # noqa: E731
+    # csv_cell_restore: an export's neutralised "'=…" cell reads back as it was
+    get = lambda key: csv_cell_restore((raw.get(key) or "").strip())  # noqa: E731
     problems = [f"{c} is required" for c in sorted(REQUIRED_COLUMNS) if not get(c)]
     sku = get("sku")
     if len(sku) > 255:
@@ -323,7 +325,7 @@ def catalog_import_run(*, job: CatalogImport) -> CatalogImport:
 def catalog_export_rows(*, merchant: Merchant) -> Iterator[str]:
     """The catalog as CSV text, a chunk at a time (the import's own columns: a round trip)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(CSV_COLUMNS)
     rows = (
         StoreItem.objects.filter(item__merchant=merchant)
@@ -353,3 +355,38 @@ def catalog_export_rows(*, merchant: Merchant) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def item_create(
+    *,
+    merchant: Merchant,
+    fields: dict[str, str],
+    prices: dict[str, str],
+    actor: AbstractBaseUser | None,
+) -> tuple[Item | None, list[str]]:
+    """One new item, sold in the stores of ``prices`` (store code → price), checked exactly as
+    the CSV rows that would create it (``_parse_row``) and saved as the import saves them.
+    Returns the item, or None and the problems to show."""
+    sku = (fields.get("sku") or "").strip()
+    if sku and Item.objects.filter(merchant=merchant, sku=sku).exists():
+        return None, [f"SKU {sku} is already in the catalog: edit it instead."]
+    if not prices:
+        return None, ["Choose at least one store that sells it, with its price."]
+    stores = dict(Store.objects.filter(merchant=merchant).values_list("code", "pk"))
+    report, rows = _Report(), []
+    for number, (store_code, price) in enumerate(prices.items(), start=1):
+        raw = {**fields, "store": store_code, "price": price, "active": "yes"}
+        row = _parse_row(number, raw, stores, report)
+        if row is not None:
+            rows.append(row)
+    if report.errors:
+        problems = list(dict.fromkeys(p for e in report.errors for p in e["errors"]))
+        return None, problems
+    with transaction.atomic():
+        _save_chunk(merchant, rows)
+    item = Item.objects.get(merchant=merchant, sku=sku)
+    logger.info(
+        "catalog item created",
+        extra={"item_id": item.pk, "sku": sku, "actor": getattr(actor, "pk", None)},
+    )
+    return item, []

@@ -6,6 +6,7 @@ app_name = "catalog"
 
 urlpatterns = [
     path("", views.item_list, name="items"),
+    path("items/new/", views.item_add, name="item-new"),
     path("items/<int:pk>/edit/", views.item_edit, name="item-edit"),
     path("import/", views.import_start, name="import"),
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),

@@ -1,5 +1,7 @@
 """Catalog pages: the item grid, edit, CSV import/export, Sync Items and its runs."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -9,13 +11,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from jwo_console.csvsafe import CSV_CONTENT_TYPE
 from jwo_console.exceptions import ApplicationError
+from jwo_console.redirects import redirect_next, safe_next
 from stores.models import JwoStoreMapping, Store
 
 from . import selectors, services, sync
 from .choices import SyncRunKind
 from .filters import StoreItemFilterSet
-from .forms import ImportForm, ItemForm, ScheduleForm, SyncRequestForm
+from .forms import ImportForm, ItemAddForm, ItemForm, ScheduleForm, SyncRequestForm
 from .models import CatalogImport, CatalogSyncRun, CatalogSyncSchedule, Item, StoreItem
 from .rules import parse_price
 
@@ -40,6 +44,59 @@ def item_list(request: HttpRequest) -> HttpResponse:
             "mapped_stores": mapped,
             "total_items": Item.objects.count(),
         },
+    )
+
+
+@permission_required("catalog.add_item", raise_exception=True)
+def item_add(request: HttpRequest) -> HttpResponse:
+    """Add item (Catalog → Items): the CSV's columns and a price per store, the import's rules.
+    ``?sku=…&store=<pk>&next=<order page>`` pre-fills it from an order missing that SKU."""
+    merchant = selectors.current_merchant(request.user)
+    stores = list(Store.objects.filter(merchant=merchant).order_by("name")) if merchant else []
+    initial = {"sku": request.GET.get("sku", "")[:255]}
+    preselected = request.GET.get("store", "")
+    form = ItemAddForm(request.POST or None, initial=initial)
+    rows = [
+        {
+            "store": store,
+            "sold": request.POST.get(f"sold-{store.pk}") == "on"
+            if request.method == "POST"
+            else (str(store.pk) == preselected or len(stores) == 1),
+            "price": request.POST.get(f"price-{store.pk}", ""),
+        }
+        for store in stores
+    ]
+    problems: list[str] = []
+    if request.method == "POST" and merchant is None:
+        problems = ["Create a merchant and its stores first."]
+    elif request.method == "POST" and form.is_valid():
+        fields = {k: (v or "") for k, v in form.cleaned_data.items()}
+        prices = {row["store"].code: row["price"] for row in rows if row["sold"]}
+        item, problems = services.item_create(
+            merchant=merchant, fields=fields, prices=prices, actor=request.user
+        )
+        if item is not None:
+            if item.eligibility_error:
+                messages.warning(
+                    request, f"Added {item.sku}, but not eligible for JWO: {item.eligibility_error}"
+                )
+            else:
+                messages.success(request, f"Added {item.sku}. Sync Items sends it to Amazon.")
+            back = safe_next(request)
+            if back:
+                messages.info(request, "The order can be retried now: Retry prices it again.")
+                return redirect(back)
+            return redirect("catalog:item-edit", pk=item.pk)
+    return render(
+        request,
+        "catalog/item_add.html",
+        {
+            "form": form,
+            "rows": rows,
+            "problems": problems,
+            "next": safe_next(request),
+        },
+        status=400 if request.method == "POST" and (problems or form.errors) else 200,
     )
 
 
@@ -108,7 +165,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     merchant = selectors.current_merchant(request.user)
     rows = services.catalog_export_rows(merchant=merchant) if merchant else iter([""])
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(rows, content_type=CSV_CONTENT_TYPE)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="catalog-{stamp}.csv"'
     return response
@@ -127,7 +184,7 @@ def sync_request(request: HttpRequest) -> HttpResponse:
         run, created = sync.catalog_sync_run_request(store=store, kind=kind, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        return redirect(request.POST.get("next") or "catalog:items")
+        return redirect_next(request, "catalog:items")
     if not created:
         messages.info(request, f"{store.name} is already syncing; here is that sync.")
     return redirect("catalog:sync-run", pk=run.pk)
@@ -160,11 +217,31 @@ def sync_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "catalog/sync_run.html",
         {
             "run": run,
+            "log": _log_in_store_time(run),
             "uploads": run.uploads.all(),
             "rejected": page,
             "rejected_count": rejected.count(),
         },
     )
+
+
+def _log_in_store_time(run: CatalogSyncRun) -> str:
+    """The run's log (``catalog/sync.py`` stamps each line HH:MM:SS in UTC) in the store's
+    time, like every other time on the page."""
+    zone = run.store.zone
+    day = run.created_at.astimezone(dt.UTC).date()
+    lines = []
+    for line in (run.log or "").splitlines():
+        stamp, _, rest = line.partition(" ")
+        try:
+            utc = dt.datetime.combine(day, dt.time.fromisoformat(stamp), tzinfo=dt.UTC)
+        except ValueError:
+            lines.append(line)
+            continue
+        if utc < run.created_at - dt.timedelta(minutes=1):  # past midnight UTC
+            utc += dt.timedelta(days=1)
+        lines.append(f"{utc.astimezone(zone):%H:%M:%S} {rest}")
+    return "\n".join(lines)
 
 
 @permission_required("catalog.view_catalogsyncrun", raise_exception=True)

@@ -14,9 +14,11 @@ class ConnectorRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "received_at",
         "endpoint",
+        "method",
         "store_id",
         "status",
         "response_status",
+        "body_size",
         "duration_ms",
     ]
     list_filter = ["endpoint", "status", "response_status"]

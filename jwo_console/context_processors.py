@@ -58,6 +58,7 @@ def navigation(request: HttpRequest) -> dict:
                     ("What Amazon saw", "sandbox:overview"),
                     ("Store gates", "sandbox:gates"),
                     ("Fault injection", "sandbox:faults"),
+                    ("Outbox", "sandbox:outbox"),
                 ],
             )
         )

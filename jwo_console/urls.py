@@ -22,5 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler403 = "jwo_console.views.permission_denied"
+
 if settings.JWO_SANDBOX:  # never in production: the production settings refuse JWO_SANDBOX
     urlpatterns.append(path("sandbox/", include("sandbox.urls")))

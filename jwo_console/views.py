@@ -35,3 +35,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def livez(request: HttpRequest) -> JsonResponse:
     """Liveness for a load balancer: the process answers; no database or broker is touched."""
     return JsonResponse({"status": "alive"})
+
+
+@login_not_required
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """403 inside the layout the user was in: the console's (with its navigation) or the
+    portal's. Machine endpoints (Amazon's paths, the sandbox's APIs) get JSON."""
+    path = request.path
+    if path.startswith(("/v1/", "/shoppers/app/")) or "/v1/" in path:
+        return JsonResponse({"message": "Forbidden"}, status=403)
+    template = "portal/403.html" if path.startswith("/portal/") else "403.html"
+    return render(request, template, status=403)

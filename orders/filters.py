@@ -80,7 +80,22 @@ class OrderFilterSet(django_filters.FilterSet):
         )
         if shopper_ids:
             trips |= Q(shopper_id__in=shopper_ids)
-        return queryset.filter(trip__in=ShoppingTrip.objects.filter(trips).values("pk"))
+        self.matched_trips = ShoppingTrip.objects.filter(trips)
+        return queryset.filter(trip__in=self.matched_trips.values("pk"))
+
+    matched_trips = None
+
+    def count_by_trips(self):
+        """When a text search is the only filter, the trips it matched (one order each): the
+        grid counts them through the trips' own indexes instead of walking the orders by date
+        until enough match (a shopper with 100,000 trips: 1 ms instead of 60, bench/orders.py).
+        None otherwise."""
+        if self.matched_trips is None or not self.form.is_valid():
+            return None
+        others = {k: v for k, v in self.form.cleaned_data.items() if k not in ("q", "sort")}
+        if any(v not in (None, "") for v in others.values()):
+            return None
+        return self.matched_trips.order_by()
 
     def by_error(self, queryset, name, value):
         if value is None:

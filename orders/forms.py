@@ -1,4 +1,9 @@
+from decimal import Decimal
+
 from django import forms
+
+from jwo_console.forms import MoneyField, use_money_fields
+from jwo_console.templatetags.console import percent_text
 
 from .models import Promotion, TaxRate
 
@@ -30,6 +35,10 @@ class PromotionForm(forms.ModelForm):
             "threshold": "Basket promotions: the basket's value from which it applies.",
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        use_money_fields(self, ["percent", "amount", "threshold"])
+
     def clean(self):
         data = super().clean()
         kind = data.get("kind")
@@ -58,13 +67,20 @@ class TaxRateForm(forms.ModelForm):
     class Meta:
         model = TaxRate
         fields = ["store", "tax_code", "rate"]
-        help_texts = {
-            "tax_code": "Leave empty for the store's default rate.",
-            "rate": "0.07 for 7 %",
-        }
+        labels = {"rate": "Rate (%)"}
+        help_texts = {"tax_code": "Leave empty for the store's default rate.", "rate": "7 for 7 %"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # typed and shown as a percent; stored as the fraction the pricing engine multiplies by
+        self.fields["rate"] = MoneyField(
+            label="Rate (%)", help_text="7 for 7 %, 8.875 for 8.875 %", decimal_places=3
+        )
+        if self.instance.pk:
+            self.initial["rate"] = percent_text(self.instance.rate)
 
     def clean_rate(self):
-        rate = self.cleaned_data["rate"]
-        if not 0 <= rate < 1:
-            raise forms.ValidationError("A rate is a fraction: 0.07 for 7 %.")
-        return rate
+        percent = self.cleaned_data["rate"]
+        if not 0 <= percent < 100:
+            raise forms.ValidationError("Give a percent from 0 to below 100, e.g. 7.")
+        return (percent / 100).quantize(Decimal("0.00001"))

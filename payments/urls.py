@@ -9,6 +9,7 @@ urlpatterns = [
     path("orders/export.csv", views.order_export, name="orders-export"),
     path("orders/<int:pk>/", views.order_detail, name="order"),
     path("orders/<int:pk>/retry/", views.order_retry, name="order-retry"),
+    path("orders/retry/", views.orders_retry_selected, name="orders-retry"),
     path("orders/<int:pk>/refund/", views.order_refund, name="order-refund"),
     path("orders/<int:pk>/review/", views.order_review, name="order-review"),
     path("refunds/", views.refund_list, name="refunds"),

@@ -4,28 +4,34 @@ The grid lives here rather than in ``orders/`` because its Retry and Refund butt
 payments services, and ``orders`` sits below ``payments`` (ARCHITECTURE "Layering").
 """
 
-import csv
+import re
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from jwo_console.csvsafe import CSV_CONTENT_TYPE, SafeWriter
 from jwo_console.exceptions import ApplicationError
+from jwo_console.forms import parse_money
 from jwo_console.paginator import CappedPaginator
+from jwo_console.redirects import safe_next
 from orders.filters import OrderFilterSet
 from orders.models import Order
 
-from . import services
-from .choices import AttemptStatus, AttemptTrigger, RefundReason, RefundStatus
+from . import bulk, services
+from .choices import AttemptStatus, RefundReason, RefundStatus
 from .models import Refund
 
 PAGE_SIZE = 50
+# orders/services.py words a cart line the catalog lacks as "item SKU <sku> not in catalog"
+MISSING_SKU = re.compile(r"item SKU (\S+) not in catalog")
+_LEVELS = {"success": messages.SUCCESS, "warning": messages.WARNING, "error": messages.ERROR}
 
 
 def _grid_queryset():
@@ -35,7 +41,12 @@ def _grid_queryset():
 @permission_required("orders.view_order", raise_exception=True)
 def order_list(request: HttpRequest) -> HttpResponse:
     filterset = OrderFilterSet(request.GET, queryset=_grid_queryset())
-    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(filterset.qs, PAGE_SIZE)
+    trips = filterset.count_by_trips()
+    if trips is not None:
+        # a search alone is counted on its trips (one order each), through their indexes
+        paginator.count = trips[: paginator.cap + 1].count()
+    page = paginator.get_page(request.GET.get("page"))
     now = timezone.now()
     for order in page.object_list:
         order.retry_state = services.order_retry_state(order=order, now=now)
@@ -46,6 +57,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "payments/order_list.html",
         {
             "filter": filterset,
+            # read here, not as filter.errors.items in the template (a key named "items")
+            "filter_errors": list(filterset.errors.items()),
             "page": page,
             "query": query.urlencode(),
             "any_orders": Order.objects.exists() if not page.object_list else True,
@@ -69,6 +82,8 @@ EXPORT_COLUMNS = [
     "Captured",
     "Refunded",
     "Currency",
+    "Tenders",
+    "Store credit owed",
     "Status",
     "Error stage",
     "Error Message",
@@ -77,11 +92,22 @@ EXPORT_COLUMNS = [
 ]
 
 
+def _tenders(order: Order) -> str:
+    """How the order was settled, from its fields (no query per row): the card's capture and,
+    when it was collected short, the store credit owed."""
+    parts = []
+    if order.captured_amount > 0:
+        parts.append(f"card {order.captured_amount}")
+    if order.store_credit_amount > 0:
+        parts.append(f"store credit {order.store_credit_amount}")
+    return "; ".join(parts)
+
+
 @permission_required("orders.view_order", raise_exception=True)
 def order_export(request: HttpRequest) -> StreamingHttpResponse:
     """The grid's rows under its filters, as CSV, streamed (a million rows never sit in memory)."""
     filterset = OrderFilterSet(request.GET, queryset=_grid_queryset())
-    writer = csv.writer(_Echo())
+    writer = SafeWriter(_Echo())
 
     def rows() -> Iterator[str]:
         yield writer.writerow(EXPORT_COLUMNS)
@@ -99,6 +125,8 @@ def order_export(request: HttpRequest) -> StreamingHttpResponse:
                     order.captured_amount,
                     order.refunded_amount,
                     order.currency,
+                    _tenders(order),
+                    order.store_credit_amount,
                     order.status,
                     order.error_stage,
                     order.error_message,
@@ -107,7 +135,7 @@ def order_export(request: HttpRequest) -> StreamingHttpResponse:
                 ]
             )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response = StreamingHttpResponse(rows(), content_type=CSV_CONTENT_TYPE)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="jwo-orders-{stamp}.csv"'
     return response
@@ -116,19 +144,31 @@ def order_export(request: HttpRequest) -> StreamingHttpResponse:
 @permission_required("orders.view_order", raise_exception=True)
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("store", "trip", "trip__shopper"), pk=pk)
+    events = list(order.events.select_related("actor"))
+    for event in events:
+        # read here, not in the template: a parameter named "items" (the "created" event has
+        # one) would shadow dict.items there
+        params = event.parameters if isinstance(event.parameters, dict) else {}
+        event.parameter_pairs = list(params.items())
+    order.retry_state = services.order_retry_state(order=order)
+    missing_skus = (
+        MISSING_SKU.findall(order.error_message)
+        if order.status == "ERROR" and order.error_stage == "PRICING"
+        else []
+    )
     return render(
         request,
         "payments/order_detail.html",
         {
             "order": order,
             "lines": order.lines.all(),
-            "events": order.events.select_related("actor"),
+            "events": events,
             "attempts": order.payment_attempts.select_related("initiated_by").order_by(
                 "-attempt_no"
             ),
             "receipt": getattr(order, "receipt", None),
             "refunds": order.refunds.select_related("requested_by", "decided_by"),
-            "retry_state": services.order_retry_state(order=order),
+            "retry_state": order.retry_state,
             "refundable": services.refundable_amount(order=order),
             "refund_deadline": services.refund_deadline(order=order),
             "reasons": RefundReason.choices,
@@ -139,6 +179,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if order.status == "REVIEW"
             else None,
             "capture_again_risk": services.CAPTURE_AGAIN_RISK,
+            "missing_skus": missing_skus,
         },
     )
 
@@ -194,10 +235,8 @@ def refund_list(request: HttpRequest) -> HttpResponse:
 
 
 def _back(request: HttpRequest, order: Order) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target.startswith(reverse("payments:orders")) or target.startswith(
-        reverse("payments:refunds")
-    ):
+    target = safe_next(request)
+    if target.startswith((reverse("payments:orders"), reverse("payments:refunds"))):
         return redirect(target)
     return redirect("payments:order", pk=order.pk)
 
@@ -206,29 +245,30 @@ def _back(request: HttpRequest, order: Order) -> HttpResponse:
 @permission_required("orders.retry_payment", raise_exception=True)
 def order_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """Retry: the same service as the automatic retry, run now; the result is shown."""
-    order = get_object_or_404(Order, pk=pk)
-    try:
-        attempt = services.payment_collect(
-            order_id=order.pk, trigger=AttemptTrigger.MANUAL, actor=request.user
-        )
-    except ApplicationError as exc:
-        messages.error(request, f"{order.purchase_id}: {exc.message}")
-        return _back(request, order)
-    order.refresh_from_db()
-    if order.status in ("PAID", "COMPLETED"):
-        messages.success(
-            request,
-            f"{order.purchase_id}: paid — captured {order.captured_amount} {order.currency}.",
-        )
-    elif attempt is None and order.status == "ERROR":
-        messages.error(request, f"{order.purchase_id}: still in error — {order.error_message}")
-    elif attempt is not None and attempt.status == "PENDING":
-        messages.warning(
-            request, f"{order.purchase_id}: the processor answered PENDING; asked again shortly."
-        )
-    else:
-        messages.error(request, f"{order.purchase_id}: {order.error_message or order.status}")
+    order = get_object_or_404(Order.objects.select_related("store"), pk=pk)
+    outcome = bulk.retry_one(order=order, actor=request.user)
+    messages.add_message(request, _LEVELS[outcome.level], f"{outcome.purchase_id}: {outcome.text}")
     return _back(request, order)
+
+
+@require_POST
+@permission_required("orders.retry_payment", raise_exception=True)
+def orders_retry_selected(request: HttpRequest) -> HttpResponse:
+    """Retry of the orders ticked on the grid: each as its own Retry would, reported per order."""
+    ids = [v for v in request.POST.getlist("order") if v.isdigit()]
+    back = safe_next(request)
+    back = back if back.startswith(reverse("payments:orders")) else reverse("payments:orders")
+    if not ids:
+        messages.error(request, "Tick the orders to retry first.")
+        return redirect(back)
+    outcomes = bulk.orders_retry(order_ids=ids, actor=request.user)
+    paid = sum(1 for o in outcomes if o.level == "success")
+    messages.info(request, f"Retried {len(outcomes)} order(s): {paid} paid.")
+    for outcome in outcomes:
+        messages.add_message(
+            request, _LEVELS[outcome.level], f"{outcome.purchase_id}: {outcome.text}"
+        )
+    return redirect(back)
 
 
 @require_POST
@@ -236,9 +276,9 @@ def order_retry(request: HttpRequest, pk: int) -> HttpResponse:
 def order_refund(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order, pk=pk)
     try:
-        amount = Decimal(request.POST.get("amount", "").strip())
-    except InvalidOperation:
-        messages.error(request, "Enter the amount to refund, e.g. 4.99.")
+        amount = parse_money(request.POST.get("amount", ""))
+    except ValidationError:
+        messages.error(request, "Enter the amount to refund in digits, e.g. 4.99.")
         return _back(request, order)
     reason = request.POST.get("reason_code", "")
     if reason not in RefundReason.values:
@@ -275,7 +315,14 @@ def refund_decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if request.POST.get("decision") == "approve":
             refund = services.refund_approve(refund=refund, actor=request.user)
-            messages.success(request, f"Refund {refund.get_status_display().lower()}.")
+            if refund.status == RefundStatus.REFUNDED:
+                text = f"Approved: {refund.amount} {refund.currency} is back on the shopper's card."
+            else:
+                text = (
+                    f"Approved: the refund of {refund.amount} {refund.currency} is being sent "
+                    "to Amazon."
+                )
+            messages.success(request, text)
         else:
             services.refund_reject(
                 refund=refund, actor=request.user, reason=request.POST.get("reason", "")

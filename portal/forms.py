@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
+from jwo_console.forms import MoneyField
 from payments.choices import RefundReason
 
 
@@ -34,7 +35,7 @@ class CardLookupForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    amount = forms.DecimalField(
+    amount = MoneyField(
         label="Amount charged",
         required=False,
         min_value=Decimal("0.01"),

@@ -14,6 +14,7 @@ from orders.models import Order
 from payments.models import Payoff, Refund
 
 from .models import ShopperEmail, SignInLink
+from .selectors import payoff_view
 
 logger = logging.getLogger(__name__)
 
@@ -138,5 +139,9 @@ def payoff_email_send(*, payoff_id: int) -> bool:
         to=payoff.email,
         subject=f"Balance paid: {payoff.amount} {payoff.currency}. You can shop again",
         template="payoff",
-        context={"payoff": payoff, "url": portal_url("portal:payoff", payoff.public_id)},
+        context={
+            "payoff": payoff,
+            "url": portal_url("portal:payoff", payoff.public_id),
+            **payoff_view(payoff),
+        },
     )

@@ -73,21 +73,46 @@ def receipt_pdf(context: dict) -> bytes:
         ("Tax", order.tax_total),
         ("Total", order.total),
     ]
+    owed = context.get("owed") or Decimal("0")
+    unpaid = owed > 0 or order.status == "ERROR"
+    due = owed if owed > 0 else max(order.total - order.captured_amount, Decimal("0"))
+    if unpaid:
+        totals.append(("Paid", order.captured_amount))
+        totals.append(("Balance due", due))
     if order.refunded_amount:
         totals.append(("Refunded", -order.refunded_amount))
     for label, amount in totals:
         pdf.set_font("Helvetica", "B" if label == "Total" else "", 11)
         pdf.cell(155, 7, _t(label), align="R")
         pdf.cell(35, 7, _t(_money(amount, currency)), align="R", new_x="LMARGIN", new_y="NEXT")
+    if unpaid:
+        pdf.ln(3)
+        pdf.set_font("Helvetica", "B", 12)
+        pdf.set_text_color(170, 20, 20)
+        state = "part of it was collected" if order.captured_amount > 0 else "the card was declined"
+        pdf.multi_cell(
+            0,
+            7,
+            _t(
+                f"Payment failed: {state}. Balance due {_money(due, currency)} "
+                "- pay it in the portal under Balance."
+            ),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.set_text_color(0, 0, 0)
     if receipt is not None:
         pdf.ln(4)
         pdf.set_font("Helvetica", "B", 11)
         pdf.cell(0, 7, "Payment", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 10)
+        approved = order.captured_amount > 0
         rows = [
             ("Card", f"{receipt.brand.title()} ending {receipt.tail}"),
             ("Entry mode", receipt.pos_entry_mode),
-            ("Authorization code", receipt.authorization_response_code),
+            # an approval code only for an authorization that was approved (something was
+            # captured): a declined one's code approves nothing
+            ("Authorization code", receipt.authorization_response_code if approved else ""),
             ("Application id (AID)", receipt.application_id),
             ("Terminal", receipt.terminal_id),
             ("Statement transaction id", receipt.card_statement_transaction_id),

@@ -1,6 +1,7 @@
 """Every read the portal makes goes through these, scoped to the signed-in shopper."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -129,3 +130,31 @@ def in_store_days(orders, *, date_from: date | None, date_to: date | None) -> li
         if (date_from is None or day >= date_from) and (date_to is None or day <= date_to):
             kept.append(order)
     return kept
+
+
+def payoff_view(payoff) -> dict:
+    """What a payoff's page and e-mail show: the trips it paid (read here, not in the template,
+    where ``payoff.items`` would be taken for ``dict.items``) and when it was paid, in the time
+    zone of the store of its first trip."""
+    items = list(payoff.items or [])
+    order_ids = [item.get("order_id") for item in items if item.get("order_id")]
+    first = (
+        Order.objects.select_related("store").filter(pk__in=order_ids).order_by("pk").first()
+        if order_ids
+        else None
+    )
+    time_zone = first.store.time_zone if first else "UTC"
+    paid_at = (
+        payoff.paid_at.astimezone(first.store.zone) if first and payoff.paid_at else payoff.paid_at
+    )
+    return {"paid_items": items, "paid_at": paid_at, "time_zone": time_zone}
+
+
+def trip_owed(order: Order) -> Decimal:
+    """What the shopper still owes for this trip, from the ledger (debts minus payments)."""
+    from django.db.models import Sum
+
+    from shoppers.models import LedgerEntry
+
+    total = LedgerEntry.objects.filter(trip_id=order.trip.trip_id).aggregate(t=Sum("amount"))["t"]
+    return max(total or Decimal("0"), Decimal("0"))

@@ -30,6 +30,11 @@ class LinkInvalid(ApplicationError):
     pass
 
 
+class LookupAmbiguous(ApplicationError):
+    """More than one trip has this card ending, day and amount: the statement's transaction id
+    tells them apart (nothing of either trip is shown)."""
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -94,9 +99,10 @@ class CardLookup:
 
 def card_lookup(*, lookup: CardLookup, ip: str | None) -> Order | None:
     """One trip from the card's statement: its ``cardStatementTransactionId``, or the last four
-    digits, the day (the store's) and the total together. Exactly one match or nothing — the
-    caller gives one answer for "none" and "not sure", so nothing can be learnt by trying.
-    Every try counts against the IP's limit."""
+    digits, the day (the store's) and the total together. Exactly one match or nothing; when
+    last four + day + amount match several trips, ``LookupAmbiguous`` asks for the statement's
+    transaction id (which is unique) instead of a misleading "not found". Nothing of any trip is
+    shown before one matches. Every try counts against the IP's limit."""
     if not ratelimit.hit(settings.PORTAL_LOOKUP_RATE_PER_IP, "lookup-ip", ip or "?"):
         raise TooManyRequests("Too many lookups from here. Try again in an hour.")
     orders = Order.objects.select_related("trip", "store", "receipt").exclude(status="PENDING")
@@ -120,6 +126,12 @@ def card_lookup(*, lookup: CardLookup, ip: str | None) -> Order | None:
         matches = [
             o for o in candidates if o.trip.ended_at.astimezone(o.store.zone).date() == lookup.day
         ]
+        if len(matches) > 1:
+            logger.info("portal card lookup ambiguous")
+            raise LookupAmbiguous(
+                "More than one trip matches this card ending, day and amount. Enter the "
+                "transaction id printed on your card statement to find yours."
+            )
     else:
         return None
     found = matches[0] if len(matches) == 1 else None

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -81,7 +82,12 @@ def start(request: HttpRequest) -> HttpResponse:
         else:
             request.session["portal_link_sent_to"] = form.cleaned_data["email"]
             return redirect("portal:link-sent")
-    return render(request, "portal/start.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "portal/start.html",
+        {"form": form, "link_minutes": settings.PORTAL_LINK_TTL_MINUTES},
+        status=400 if form.errors else 200,
+    )
 
 
 @portal_view
@@ -132,6 +138,9 @@ def find_trip(request: HttpRequest) -> HttpResponse:
         except services.TooManyRequests as exc:
             form.add_error(None, exc.message)
             status = 429
+        except services.LookupAmbiguous as exc:
+            form.add_error("statement_id", exc.message)
+            status = 409
         else:
             if order is not None:
                 access.grant_order(request, order.pk)
@@ -234,7 +243,8 @@ def receipt(request: HttpRequest, purchase_id: str) -> HttpResponse:
 @shopper_required
 def receipt_download(request: HttpRequest, purchase_id: str) -> HttpResponse:
     order = _order_or_404(request, purchase_id)
-    response = HttpResponse(receipt_pdf(_receipt_context(order)), content_type="application/pdf")
+    context = {**_receipt_context(order), "owed": selectors.trip_owed(order)}
+    response = HttpResponse(receipt_pdf(context), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="receipt-{order.purchase_id}.pdf"'
     return response
 
@@ -356,5 +366,10 @@ def payoff_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(
         request,
         "portal/payoff.html",
-        {"payoff": payoff, "balance": remaining, "portal_nav": "balance"},
+        {
+            "payoff": payoff,
+            "balance": remaining,
+            "portal_nav": "balance",
+            **selectors.payoff_view(payoff),
+        },
     )

@@ -224,3 +224,28 @@ class SandboxPaymentSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} {self.amount} {self.currency} {self.status}"
+
+
+class SandboxEmail(models.Model):
+    """An e-mail the console sent while the sandbox is on (``sandbox.mail.OutboxBackend``), so a
+    developer reads sign-in links, receipts and refund news on the Outbox page."""
+
+    sent_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    from_email = models.CharField(max_length=254, blank=True)
+    to = models.CharField(max_length=1000)
+    subject = models.CharField(max_length=500, blank=True)
+    body = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"
+
+    @property
+    def links(self) -> list[str]:
+        """The links in the text (a sign-in link first of all)."""
+        import re
+
+        return list(dict.fromkeys(re.findall(r"https?://[^\s<>\"']+", self.body)))

@@ -49,5 +49,7 @@ urlpatterns = [
     # Pages for people.
     path("", views.overview, name="overview"),
     path("faults/", views.faults, name="faults"),
+    path("outbox/", views.outbox, name="outbox"),
+    path("outbox/<int:pk>/", views.outbox_message, name="outbox-message"),
     path("gates/", views.gates, name="gates"),
 ]

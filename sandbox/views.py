@@ -5,8 +5,9 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import user_passes_test
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from .catalog_api import processing_status, report_link
@@ -16,6 +17,7 @@ from .models import (
     SandboxCatalogItem,
     SandboxCatalogUpload,
     SandboxCheckoutOrder,
+    SandboxEmail,
     SandboxFault,
     SandboxPaymentReport,
     SandboxPaymentSession,
@@ -148,3 +150,26 @@ def gates(request: HttpRequest) -> HttpResponse:
         "connector_url": settings.JWO_SANDBOX_CONNECTOR_URL,
     }
     return render(request, "sandbox/gates.html", context)
+
+
+@console_users_only
+def outbox(request: HttpRequest) -> HttpResponse:
+    """Every e-mail the console sent (sign-in links, receipts, refunds, payoffs), newest first,
+    with a search by address or subject."""
+    q = request.GET.get("q", "").strip()
+    emails = SandboxEmail.objects.all()
+    if q:
+        emails = emails.filter(to__icontains=q) | emails.filter(subject__icontains=q)
+    page = Paginator(emails.order_by("-sent_at", "-pk"), SHOWN).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "sandbox/outbox.html",
+        {"page": page, "q": q, "delegate": getattr(settings, "SANDBOX_EMAIL_DELEGATE_BACKEND", "")},
+    )
+
+
+@console_users_only
+def outbox_message(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(
+        request, "sandbox/outbox_message.html", {"email": get_object_or_404(SandboxEmail, pk=pk)}
+    )

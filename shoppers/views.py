@@ -48,9 +48,16 @@ def gate_activity(request: HttpRequest) -> HttpResponse:
     if reason:
         decisions = decisions.filter(reason=reason)
     page = Paginator(decisions, 50).get_page(request.GET.get("page"))
-    zones = dict(JwoStoreMapping.objects.values_list("jwo_store_id", "store__time_zone"))
+    mapped = {
+        jwo_id: (name, zone)
+        for jwo_id, name, zone in JwoStoreMapping.objects.values_list(
+            "jwo_store_id", "store__name", "store__time_zone"
+        )
+    }
+    zones = {jwo_id: zone for jwo_id, (_, zone) in mapped.items()}
     for decision in page.object_list:
         decision.zone = zones.get(decision.jwo_store_id, "UTC")
+        decision.store_name = mapped.get(decision.jwo_store_id, ("", ""))[0]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -58,7 +65,9 @@ def gate_activity(request: HttpRequest) -> HttpResponse:
         "shoppers/gate_activity.html",
         {
             "page": page,
-            "stores": sorted(zones),
+            "stores": sorted(
+                ((jwo_id, name) for jwo_id, (name, _) in mapped.items()), key=lambda s: s[1]
+            ),
             "reasons": GateReason.choices,
             "store": store,
             "outcome": outcome,

@@ -14,6 +14,7 @@ from .services import MappingInput, jwo_store_mappings_create
 
 DEMO_PASSWORDS = {"merchant": "merchant-demo-pass", "staff": "staff-demo-pass"}
 DEMO_JWO_STORE_ID = "jwo-demo-store-1"
+DEMO_FULL_JWO_STORE_ID = "jwo-demo-store-2"
 
 
 @dataclass
@@ -81,18 +82,25 @@ def seed_demo() -> DemoData:
                 user.save()
             user.groups.add(Group.objects.get(name=role))
 
-    first = stores[0]
-    if not JwoStoreMapping.objects.filter(store=first).exists() and not (
-        JwoStoreMapping.objects.filter(jwo_store_id=DEMO_JWO_STORE_ID).exists()
-    ):
+    # Store 1 passes Amazon's totals through (Order delegation); store 2 shows what the console
+    # prices itself (Full delegation: promotions, the loyalty member's discount, tax).
+    plans = [
+        (stores[0], DEMO_JWO_STORE_ID, LoyaltyProvider.YINZCAM, DelegationMode.ORDER),
+        (stores[1], DEMO_FULL_JWO_STORE_ID, LoyaltyProvider.VENUENEXT, DelegationMode.FULL),
+    ]
+    for store, jwo_store_id, loyalty, delegation in plans:
+        if JwoStoreMapping.objects.filter(store=store).exists() or (
+            JwoStoreMapping.objects.filter(jwo_store_id=jwo_store_id).exists()
+        ):
+            continue
         jwo_store_mappings_create(
             rows=[
                 MappingInput(
-                    store=first,
-                    web_register=first.web_registers.get(code="web-1"),
-                    jwo_store_id=DEMO_JWO_STORE_ID,
-                    loyalty_provider=LoyaltyProvider.YINZCAM,
-                    delegation_mode=DelegationMode.ORDER,
+                    store=store,
+                    web_register=store.web_registers.get(code="web-1"),
+                    jwo_store_id=jwo_store_id,
+                    loyalty_provider=loyalty,
+                    delegation_mode=delegation,
                 )
             ],
             actor=None,

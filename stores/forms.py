@@ -1,5 +1,7 @@
 from django import forms
 
+from jwo_console.forms import use_money_fields
+
 from .choices import DELEGATION_MODE_HELP
 from .models import JwoStoreMapping, WebRegister
 from .selectors import stores_unmapped, web_registers_for_stores
@@ -97,3 +99,4 @@ class JwoStoreMappingEditForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["web_register"].queryset = WebRegister.objects.filter(store=self.instance.store)
+        use_money_fields(self, ["preauth_amount", "refund_auto_approve_limit"])

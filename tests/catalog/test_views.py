@@ -102,5 +102,24 @@ def test_seed_demo_is_idempotent_and_includes_a_catalog(capsys):
     assert Item.objects.count() == 18
     assert StoreItem.objects.count() == 36
     assert Item.objects.exclude(eligibility_error="").count() == 1
-    assert JwoStoreMappingFactory._meta.model.objects.count() == 1
+    mappings = JwoStoreMappingFactory._meta.model.objects.order_by("jwo_store_id")
+    # one store passes Amazon's totals through, the other is priced here with loyalty
+    assert [(m.delegation_mode, m.loyalty_provider) for m in mappings] == [
+        ("ORDER", "YINZCAM"),
+        ("FULL", "VENUENEXT"),
+    ]
     assert "merchant / merchant-demo-pass" in capsys.readouterr().out
+
+
+def test_a_sync_runs_log_is_shown_in_the_store_time(merchant_client):
+    from datetime import UTC, datetime
+
+    from catalog.models import CatalogSyncRun
+
+    store = StoreFactory(time_zone="America/Los_Angeles")
+    run = CatalogSyncRun.objects.create(store=store, log="18:05:00 catalog sync: 3 items\n")
+    CatalogSyncRun.objects.filter(pk=run.pk).update(
+        created_at=datetime(2026, 12, 1, 18, 4, tzinfo=UTC)
+    )
+    page = merchant_client.get(reverse("catalog:sync-run", args=[run.pk])).content.decode()
+    assert "10:05:00 catalog sync: 3 items" in page and "(America/Los_Angeles)" in page

@@ -284,3 +284,36 @@ def test_the_openapi_document_lists_the_six_endpoints(client):
     risks = doc["components"]["schemas"]["ShopperAuthorization"]["properties"]
     recommendation = risks["shopperInteraction"]["properties"]["recommendation"]
     assert "ExpiredCard" in recommendation["properties"]["shopperRisks"]["items"]["enum"]
+
+
+def test_a_generous_limit_is_counted_in_batches_and_still_refuses(settings):
+    """Counting 1 % of the limit (or 50 ms) at a time keeps Redis off the gate's path; the
+    shared count still sees every request, and a store over it is refused."""
+    import time as clock
+
+    from limits import parse
+
+    settings.JWO_CONNECTOR_RATE_PER_STORE = "1000/hour"
+    throttle.reset()
+    item = parse("1000/hour")
+    limiter = throttle._limiter(settings.REDIS_URL or "")
+
+    def remaining() -> int:
+        return limiter.get_window_stats(item, throttle.PREFIX, "jwo-batch").remaining
+
+    try:
+        assert throttle.store_hit("jwo-batch") == 0  # the first one is counted at once
+        assert remaining() == 999
+        for _ in range(5):
+            assert throttle.store_hit("jwo-batch") == 0
+        assert remaining() == 999  # held locally: no round trip
+        clock.sleep(throttle.SYNC_SECONDS + 0.01)
+        assert throttle.store_hit("jwo-batch") == 0
+        assert remaining() == 993  # the batch, added at once
+        limiter.hit(item, throttle.PREFIX, "jwo-batch", cost=remaining())  # others used it up
+        clock.sleep(throttle.SYNC_SECONDS + 0.01)
+        wait = throttle.store_hit("jwo-batch")
+        assert 1 <= wait <= 3600
+        assert throttle.store_hit("jwo-batch") >= 1  # refused locally until the window ends
+    finally:
+        throttle.reset()

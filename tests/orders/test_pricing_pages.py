@@ -45,23 +45,32 @@ def test_merchant_creates_a_promotion_and_bad_ones_are_explained(merchant_client
     assert "10% drinks" in merchant_client.get("/pricing/promotions/").content.decode()
 
 
-def test_tax_rates_are_fractions_and_staff_only_read(merchant_client, staff):
+def test_tax_rates_are_percentages_and_staff_only_read(merchant_client, staff):
     from django.test import Client
 
     staff_client = Client()
     staff_client.force_login(staff)
     store = StoreFactory()
-    bad = merchant_client.post(
-        "/pricing/tax-rates/new/", {"store": store.pk, "tax_code": "", "rate": "7"}
-    )
-    assert bad.context["form"].errors["rate"] == ["A rate is a fraction: 0.07 for 7 %."]
+    for typed, error in (
+        ("107", "Give a percent from 0 to below 100, e.g. 7."),
+        ("NaN", "Enter an amount in digits, e.g. 4.99."),
+        ("7e0", "Enter an amount in digits, e.g. 4.99."),
+    ):
+        bad = merchant_client.post(
+            "/pricing/tax-rates/new/", {"store": store.pk, "tax_code": "", "rate": typed}
+        )
+        assert bad.context["form"].errors["rate"] == [error], typed
     assert (
         merchant_client.post(
-            "/pricing/tax-rates/new/", {"store": store.pk, "tax_code": "", "rate": "0.07"}
+            "/pricing/tax-rates/new/", {"store": store.pk, "tax_code": "", "rate": "8.875"}
         ).status_code
         == 302
     )
     rate = TaxRate.objects.get()
+    assert rate.rate == Decimal("0.08875")
+    assert "8.875 %" in merchant_client.get("/pricing/tax-rates/").content.decode()
+    edit = merchant_client.get(f"/pricing/tax-rates/{rate.pk}/edit/").content.decode()
+    assert 'value="8.875"' in edit
     assert staff_client.get("/pricing/tax-rates/").status_code == 200
     assert staff_client.get(f"/pricing/tax-rates/{rate.pk}/edit/").status_code == 403
     assert staff_client.post(f"/pricing/tax-rates/{rate.pk}/remove/").status_code == 403

@@ -191,3 +191,33 @@ def test_a_short_collection_shows_its_tenders_and_the_collected_short_filter(sta
     assert "Collected short" in grid
     page = staff_client.get(reverse("payments:order", args=[order.pk])).content.decode()
     assert "Store credit (owed): 25.00 USD" in page
+
+
+def test_a_search_alone_is_counted_on_its_trips_and_with_filters_on_the_orders(
+    staff_client, mapping
+):
+    from shoppers.models import Shopper
+
+    pat = Shopper.objects.create(email="pat.search@example.com", name="Pat Search")
+    mine = [make_order(mapping, total=f"{n + 1}.00", shopper=pat) for n in range(3)]
+    make_order(mapping, total="9.00")  # a card trip: not Pat's
+    Order.objects.filter(pk=mine[0].pk).update(status="ERROR", error_message="Card declined")
+    page = staff_client.get(GRID, {"q": "pat.sea"})
+    assert page.context["filter"].count_by_trips() is not None  # the trips' indexes count it
+    assert page.context["page"].paginator.count == 3
+    assert "3 orders" in page.content.decode()
+    filtered = staff_client.get(GRID, {"q": "Pat Se", "has_error": "true"})
+    assert filtered.context["filter"].count_by_trips() is None  # another filter: the orders
+    assert [o.pk for o in filtered.context["page"].object_list] == [mine[0].pk]
+    assert "1 order." in filtered.content.decode()
+
+
+def test_the_csv_shows_the_tenders_of_a_short_collection(staff_client, mapping):
+    order = make_order(mapping, total="50.00")
+    Order.objects.filter(pk=order.pk).update(
+        status="COMPLETED", captured_amount=Decimal("25.00"), store_credit_amount=Decimal("25.00")
+    )
+    body = b"".join(staff_client.get("/financial/orders/export.csv").streaming_content).decode()
+    header, row = body.splitlines()[:2]
+    assert "Tenders" in header and "Store credit owed" in header
+    assert "card 25.00; store credit 25.00" in row

@@ -120,6 +120,29 @@ def test_the_receipt_downloads_as_a_pdf(client, mapping):
     assert order.receipt.card_statement_transaction_id in text
 
 
+def test_the_pdf_of_an_unpaid_trip_says_so_and_shows_no_approval_code(client, mapping):
+    from payments.models import PaymentReceipt
+
+    order = shop(mapping, total="6.40", lines=1, profile="decline")
+    assert order.status == "ERROR"
+    # whatever Amazon's transactional data says of the declined authorization, no code of it
+    PaymentReceipt.objects.update_or_create(
+        order=order,
+        defaults={"brand": "VISA", "tail": "4242", "authorization_response_code": "AP1234"},
+    )
+    paid = shop(mapping, total="2.00", lines=1)
+    sign_in(client, "amzn-card-7@shoppers.example")
+    response = client.get(reverse("portal:receipt-pdf", args=[order.purchase_id]))
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "Payment failed: the card was declined. Balance due 6.40 USD" in text
+    assert "Balance due" in text and "Paid" in text
+    assert "AP1234" not in text and "Authorization code" not in text
+    ok = client.get(reverse("portal:receipt-pdf", args=[paid.purchase_id]))
+    ok_text = PdfReader(io.BytesIO(ok.content)).pages[0].extract_text()
+    assert "Balance due" not in ok_text and "Payment failed" not in ok_text
+    assert "Authorization code" in ok_text
+
+
 def test_an_old_trip_past_the_refund_window_offers_no_refund(client, mapping, settings):
     order = shop(mapping, age=timedelta(days=settings.JWO_REFUND_WINDOW_DAYS + 1))
     sign_in(client, "amzn-card-7@shoppers.example")

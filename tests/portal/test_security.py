@@ -85,7 +85,7 @@ def test_card_lookup_opens_exactly_that_trip(client, mapping):
     assert by_statement["Location"] == reverse("portal:receipt", args=[second.purchase_id])
 
 
-def test_card_lookup_gives_one_answer_for_wrong_and_ambiguous_details(client, mapping):
+def test_card_lookup_says_not_found_or_asks_for_the_statement_id_when_ambiguous(client, mapping):
     first = shop(mapping, card="amzn-card-4", total="3.00")
     receipt = first.receipt
     day = first.trip.ended_at.astimezone(first.store.zone).date()
@@ -100,7 +100,8 @@ def test_card_lookup_gives_one_answer_for_wrong_and_ambiguous_details(client, ma
     assert wrong_amount.status_code == wrong_tail.status_code == 404
     message = "We could not find one trip with these details."
     assert message in wrong_amount.content.decode() and message in wrong_tail.content.decode()
-    # a second trip with the same card ending, day and amount: no one gets either
+    # a second trip with the same card ending, day and amount: neither is shown; the
+    # statement's transaction id is asked for
     twin = shop(mapping, card="amzn-card-5", total="3.00")
     type(twin.receipt).objects.filter(pk=twin.receipt.pk).update(
         tail=receipt.tail, brand=receipt.brand
@@ -109,8 +110,16 @@ def test_card_lookup_gives_one_answer_for_wrong_and_ambiguous_details(client, ma
         reverse("portal:find-trip"),
         {"last4": receipt.tail, "day": day.isoformat(), "amount": "3.00"},
     )
-    assert ambiguous.status_code == 404 and message in ambiguous.content.decode()
+    page = ambiguous.content.decode()
+    assert ambiguous.status_code == 409 and message not in page
+    assert "More than one trip matches this card ending, day and amount." in page
+    assert "transaction id printed on your card statement" in page
+    assert first.purchase_id not in page and twin.purchase_id not in page
     assert client.get(reverse("portal:receipts")).status_code == 302  # still not signed in
+    by_statement = client.post(
+        reverse("portal:find-trip"), {"statement_id": receipt.card_statement_transaction_id}
+    )
+    assert by_statement["Location"] == reverse("portal:receipt", args=[first.purchase_id])
 
 
 def test_card_lookup_is_rate_limited_so_it_cannot_be_enumerated(client, mapping, settings):
