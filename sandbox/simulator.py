@@ -52,12 +52,15 @@ def app_key_source(
 
     def fetch(shopper_no: int) -> str:
         token = tokens[shopper_no % len(tokens)]
-        response = requests.post(
-            f"{connector_url.rstrip('/')}/shoppers/app/scan-key-code",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout,
-        )
-        code = response.json().get("code", "") if response.status_code == 201 else ""
+        try:
+            response = requests.post(
+                f"{connector_url.rstrip('/')}/shoppers/app/scan-key-code",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=timeout,
+            )
+            code = response.json().get("code", "") if response.status_code == 201 else ""
+        except (requests.RequestException, ValueError):
+            code = ""  # the retailer's app could not get a code: the gate sees a foreign one
         return base64.b64encode(code.encode()).decode() if code else mock_identity_key(shopper_no)
 
     return fetch
@@ -83,6 +86,10 @@ class SimulationConfig:
     max_items: int = 5
     timeout: float = 10.0
     seed: int | None = None
+    # Amazon sends a cart again, identically, when the retailer answered 5xx, 429 or not at all:
+    # up to this many more times, resend_wait seconds apart.
+    purchase_resends: int = 0
+    resend_wait: float = 1.0
     identity_key: Callable[[int], str] = mock_identity_key
 
 
@@ -103,6 +110,8 @@ class TripOutcome:
     admitted: bool = False
     purchase_status: int | None = None
     purchase_id: str | None = None
+    purchase_sends: int = 0
+    cart_sent_at: float | None = None  # epoch seconds of the first CreatePurchases
     cart: list[dict] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     note: str = ""
@@ -196,6 +205,8 @@ class GateSimulator:
         entry: str | None = None,
         card_profile: str | None = None,
         cart: list[dict] | None = None,
+        nsf_limit: Decimal | None = None,
+        preauth: Decimal | None = None,
     ) -> TripOutcome:
         cfg = self.config
         entry = entry or ("APP" if self._pick(cfg.app_share) else "CARD")
@@ -206,7 +217,13 @@ class GateSimulator:
         # booked on the cart's shopper is the one F&A asks about at the next entry.
         shopper_ref = f"amzn-card-{shopper_no}" if entry == "CARD" else f"sim-shopper-{shopper_no}"
         trip = open_trip(
-            store=self.store, trip_id=trip_id, profile=profile, entry=entry, shopper_id=shopper_ref
+            store=self.store,
+            trip_id=trip_id,
+            profile=profile,
+            entry=entry,
+            shopper_id=shopper_ref,
+            nsf_limit=nsf_limit,
+            preauth=preauth,
         )
         started_at = _now()
         members = 1 + (self.random.randint(1, 2) if self._pick(cfg.group_rate) else 0)
@@ -242,11 +259,24 @@ class GateSimulator:
             "shopperDeviceId": f"sim-device-{shopper_no}",
             "paymentSource": {"id": f"pm-{trip_id[:8]}"},
         }
-        status, data = self._post(outcome, "/v1/order/purchases", body)
+        outcome.cart_sent_at = time.time()
+        status, data = self._send_cart(outcome, body)
         outcome.purchase_status = status
         if isinstance(data, dict):
             outcome.purchase_id = data.get("purchaseId")
         return outcome
+
+    def _send_cart(self, outcome: TripOutcome, body: dict) -> tuple[int | None, Any]:
+        """CreatePurchases, sent again identically after a 5xx, a 429 or no answer, as Amazon
+        does."""
+        while True:
+            outcome.purchase_sends += 1
+            status, data = self._post(outcome, "/v1/order/purchases", body)
+            if status is not None and status < 500 and status != 429:
+                return status, data
+            if outcome.purchase_sends > self.config.purchase_resends:  # read each time: a
+                return status, data  # caller stopping a run sets it to 0
+            time.sleep(self.config.resend_wait)
 
     def _enter(self, outcome, entry, shopper_no, member, trip) -> dict | None:
         cfg = self.config

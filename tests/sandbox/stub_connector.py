@@ -13,6 +13,7 @@ from jwo_console.urls import urlpatterns as console_urlpatterns
 
 received: list[tuple[str, dict]] = []
 purchases: dict[str, str] = {}
+failing_purchases: list[int] = [0]  # how many CreatePurchases calls still answer 503
 REFUSE_PREFIX = "JWOSIM000002"  # shopper no. 2 is refused at the gate
 
 
@@ -76,6 +77,9 @@ def shopper_authorization(body):
     ]
 )
 def create_purchases(body):
+    if failing_purchases[0] > 0:
+        failing_purchases[0] -= 1
+        return JsonResponse({"message": "Service Unavailable"}, status=503)
     trip = body["idempotentShoppingTripId"]
     purchase_id = purchases.setdefault(trip, f"PO-{len(purchases) + 1:06d}")
     return JsonResponse({"purchaseId": purchase_id}, status=201)

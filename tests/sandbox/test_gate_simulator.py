@@ -14,6 +14,7 @@ def connector(live_server, settings):
     settings.ROOT_URLCONF = "tests.sandbox.stub_connector"
     stub_connector.received.clear()
     stub_connector.purchases.clear()
+    stub_connector.failing_purchases[0] = 0
     SandboxStore.objects.create(store_id=STORE)
     SandboxCatalogItem.objects.bulk_create(
         SandboxCatalogItem(
@@ -98,6 +99,52 @@ def test_card_entry_with_retailer_fa_loyalty_groups_empty_and_unknown_carts(conn
         if e.get("scanResult", {}).get("type") == "LOYALTY"
     ]
     assert len(loyalty) == 12 and loyalty[0]["scanResult"]["id"].startswith("loyal-")
+
+
+def _purchase_bodies() -> list[dict]:
+    return [b for p, b in stub_connector.received if p == "/v1/order/purchases"]
+
+
+def test_a_cart_answered_5xx_is_sent_again_identically_as_amazon_does(connector):
+    stub_connector.failing_purchases[0] = 2
+    sim = GateSimulator(
+        _config(connector, shoppers=1, app_share=0.0, purchase_resends=3, resend_wait=0.01)
+    )
+    outcome = sim.run().outcomes[0]
+    assert outcome.purchase_status == 201 and outcome.purchase_id
+    assert outcome.purchase_sends == 3
+    assert [s.status for s in outcome.steps if s.endpoint == "/v1/order/purchases"] == [
+        503,
+        503,
+        201,
+    ]
+    bodies = _purchase_bodies()
+    assert len(bodies) == 3 and bodies[0] == bodies[1] == bodies[2]  # same requestId too
+    stub_connector.received.clear()
+    stub_connector.failing_purchases[0] = 5
+    outcome = sim.run_trip(2, entry="CARD")
+    assert outcome.purchase_status == 503 and outcome.purchase_sends == 4  # bounded
+    assert outcome.cart_sent_at is not None
+
+
+def test_without_resends_a_failed_cart_is_sent_once(connector):
+    stub_connector.failing_purchases[0] = 1
+    outcome = GateSimulator(_config(connector, shoppers=1, app_share=0.0)).run().outcomes[0]
+    assert outcome.purchase_status == 503 and outcome.purchase_sends == 1
+
+
+def test_a_trip_can_be_opened_with_a_funds_limit_and_its_own_preauth(connector):
+    from decimal import Decimal
+
+    outcome = GateSimulator(_config(connector, app_share=0.0)).run_trip(
+        1, card_profile="NSF", nsf_limit=Decimal("5.00"), preauth=Decimal("40.00")
+    )
+    trip = SandboxTrip.objects.get(trip_id=outcome.trip_id)
+    assert (trip.card_profile, trip.nsf_limit, trip.preauth_amount) == (
+        "NSF",
+        Decimal("5.00"),
+        Decimal("40.00"),
+    )
 
 
 def test_wrong_secret_shows_as_refused_entries(connector):
