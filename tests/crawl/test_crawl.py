@@ -23,8 +23,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CONSOLE_STARTS = ["/"]
 PORTAL_STARTS = ["/portal/receipts/", "/portal/balance/"]
 ANONYMOUS_STARTS = ["/accounts/login/", "/portal/", "/portal/find-trip/"]
-# Writes staff may make: Retry (orders.retry_payment), and the sandbox's own tools.
-STAFF_MAY_POST = ("/retry/", "/sandbox/", "/financial/orders/retry/")
+# Writes staff may make: Retry and a payment review's decision (orders.retry_payment),
+# acknowledging an alert (alerts.acknowledge_alert), and the sandbox's own tools.
+STAFF_MAY_POST = ("/retry/", "/review/", "/acknowledge/", "/sandbox/", "/financial/orders/retry/")
 
 
 class InvalidTemplateVariable(str):
