@@ -27,12 +27,15 @@ class ShoppingTrip(BaseModel):
     payment_source_id = models.CharField(max_length=255, blank=True)
     # Who the trip was (the first auth event's scanResult.type: SHOPPER, ASSOCIATE, CASH) and
     # what the store's policy says happens to it (stores.choices.TripPolicy), as at the trip.
-    visitor_type = models.CharField(max_length=20, default="SHOPPER")
-    trip_policy = models.CharField(max_length=10, default="CHARGE")
+    visitor_type = models.CharField(max_length=20, default="SHOPPER", db_default="SHOPPER")
+    trip_policy = models.CharField(max_length=10, default="CHARGE", db_default="CHARGE")
     # The pre-auth the console answered at the gate (F&A) for this trip's card, for payments.
     authorized_amount = models.DecimalField(**MONEY, null=True, blank=True)
     authorized_amount_source = models.CharField(
-        max_length=20, blank=True, help_text='"fa_approve" or "fa_adjust" (a reduced pre-auth)'
+        max_length=20,
+        blank=True,
+        db_default="",
+        help_text='"fa_approve" or "fa_adjust" (a reduced pre-auth)',
     )
 
     class Meta:
@@ -136,7 +139,11 @@ class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     line_no = models.PositiveIntegerField()
     line_item_id = models.CharField(
-        "line item id", max_length=255, blank=True, help_text="Amazon's cartItems[].lineItemId"
+        "line item id",
+        max_length=255,
+        blank=True,
+        db_default="",
+        help_text="Amazon's cartItems[].lineItemId",
     )
     sku = models.CharField(max_length=255)
     name = models.CharField(max_length=255, blank=True)
