@@ -9,6 +9,7 @@ store's contacts at once (the task runs right after the commit; beat sweeps ever
 import hmac
 import json
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -50,13 +51,32 @@ def event_key_valid(provided: str) -> bool:
     return any(c and hmac.compare_digest(given, c.encode()) for c in candidates)
 
 
+MAX_DEPTH = 32
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and objects nest, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def _envelope(body: str) -> dict[str, Any]:
     try:
-        event = json.loads(body)
+        event = no_nul(json.loads(body))
     except ValueError:
         raise InvalidEvent("body", "not JSON") from None
+    except RecursionError:
+        raise InvalidEvent("body", "nested too deeply") from None
     if not isinstance(event, dict):
         raise InvalidEvent("body", "must be a JSON object (an EventBridge event)")
+    if _depth(event) > MAX_DEPTH:
+        raise InvalidEvent("body", f"nested deeper than {MAX_DEPTH} levels")
     event_id = event.get("id")
     if not isinstance(event_id, str) or not event_id.strip():
         raise InvalidEvent("id", "required (the EventBridge event id)")
@@ -73,26 +93,34 @@ def _envelope(body: str) -> dict[str, Any]:
 
 
 def _time(value: Any) -> datetime | None:
+    """The event's time, or None when it cannot be read or lies outside 1970-2200 (a time the
+    database could store but not give back, year 10000 in UTC say, is no time at all)."""
+    moment: datetime | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if value > 10**11 else value
         try:
-            return datetime.fromtimestamp(seconds, tz=UTC)
+            moment = datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
-    if isinstance(value, str) and value:
+    elif isinstance(value, str) and value:
         try:
             moment = datetime.fromisoformat(value)
-        except ValueError:
+            moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        except (ValueError, OverflowError):
             return None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return None
+    if moment is None or not 1970 <= moment.year <= 2200:
+        return None
+    return moment
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def no_nul(value: Any) -> Any:
-    """PostgreSQL's text and jsonb cannot hold NUL: it becomes U+FFFD (strings in lists and
-    objects too)."""
+    """PostgreSQL's text and jsonb cannot hold NUL, and UTF-8 cannot hold a lone surrogate:
+    each becomes U+FFFD (strings in lists and objects too)."""
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return _UNSTORABLE.sub("\ufffd", value)
     if isinstance(value, list):
         return [no_nul(v) for v in value]
     if isinstance(value, dict):
@@ -264,8 +292,8 @@ def feed_event_process(*, event: FeedEvent) -> FeedEvent:
                 mapped["lines"] = _cart_lines(detail)
             event.mapped = mapped
             event.status, event.error = EventStatus.PROCESSED, ""
-    except (ValueError, TypeError, AttributeError) as exc:
-        event.status, event.error = EventStatus.FAILED, str(exc)[:1000]
+    except (ValueError, TypeError, AttributeError, ArithmeticError, RecursionError) as exc:
+        event.status, event.error = EventStatus.FAILED, (str(exc) or type(exc).__name__)[:1000]
     event.processed_at = timezone.now()
     event.save()
     if event.status == EventStatus.PROCESSED and event.subtype in DECLINE_SUBTYPES:

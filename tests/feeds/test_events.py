@@ -195,3 +195,39 @@ def test_the_sweep_processes_events_whose_task_never_ran(mapping, settings):
     assert feed_events_sweep() == 1
     event.refresh_from_db()
     assert event.status == EventStatus.PROCESSED
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "body"),
+        ('{"id": "e1", "detail": {"cartItems": [{"promotionInfos": ' + "[" * 500 + "]" * 500
+         + "}]}}", "body"),
+    ],
+)  # fmt: skip
+def test_hostile_bodies_get_a_400_naming_the_field_and_are_kept(client, mapping, body, field):
+    response = post(client, body)
+    assert response.status_code == 400 and field in response.json()["message"]
+    assert FeedEvent.objects.filter(status=EventStatus.REJECTED).count() == 1
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"])
+def test_a_time_the_database_cannot_give_back_is_no_time(client, deliver, mapping, moment):
+    body = payment(event_id="far-1", time=moment)
+    body["time"] = moment
+    assert deliver(body).status_code == 202
+    event = FeedEvent.objects.get(event_id="far-1")
+    assert event.event_time is None and event.status == "PROCESSED"
+    assert client.get("/feeds/events/?status=PROCESSED").status_code in (200, 302)
+
+
+def test_lone_surrogates_are_stored_replaced_and_the_event_processed(client, deliver, mapping):
+    raw = (
+        '{"id": "sur-\\ud800x", "source": "\\ud800", "detail-type": "JWO Payment Event", '
+        '"detail": {"storeId": "jwo-a", "shoppingTripId": "\\udc00abc", '
+        '"status": "CaptureApproved"}}'
+    )
+    assert deliver(raw).status_code == 202
+    event = FeedEvent.objects.get(event_id="sur-\ufffdx")
+    assert (event.source, event.trip_id) == ("\ufffd", "\ufffdabc")
+    assert event.status == "PROCESSED"
