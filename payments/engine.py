@@ -935,6 +935,9 @@ def payment_resolve(
             status=AttemptStatus.STARTED, step=AttemptStep.CAPTURE_SENT
         ).first()
         if attempt is None or order.status == OrderStatus.REVIEW:
+            if order.next_action == NextAction.RESOLVE:  # nothing to read: staff decide
+                fields = order_next_action(order, NextAction.NONE, None)
+                order.save(update_fields=[*fields, "updated_at"])
             return None
         if attempt.lease_until is not None and attempt.lease_until > now:
             raise PaymentInProgress(

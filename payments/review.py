@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from integrations.amazon.errors import AmazonError
 from jwo_console.exceptions import ApplicationError
-from orders.choices import OrderStatus
+from orders.choices import NextAction, OrderStatus
 from orders.models import Order
-from orders.services import order_event
+from orders.services import order_event, order_next_action, order_transition
 
 from .choices import AttemptStatus, AttemptStep
 from .engine import PaymentInProgress, finish_paid, handle_amazon_error, mark, send_capture
@@ -28,8 +28,13 @@ class ReviewNotAllowed(ApplicationError):
     pass
 
 
-def _take(*, order_id: int, actor: AbstractBaseUser | None, decision: str) -> PaymentAttempt:
-    """Lock the order in review and its open attempt; mark the attempt taken by this decision."""
+def _take(
+    *, order_id: int, actor: AbstractBaseUser | None, decision: str, sending: bool = False
+) -> PaymentAttempt:
+    """Lock the order in review and its open attempt; mark the attempt taken by this decision.
+    ``sending``: a capture goes out now, so the order leaves REVIEW for ERROR with the next
+    action RESOLVE when the lease ends — if this capture's answer is lost too (or the process
+    dies), Amazon's record is read again before anyone may decide."""
     now = timezone.now()
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
@@ -45,6 +50,20 @@ def _take(*, order_id: int, actor: AbstractBaseUser | None, decision: str) -> Pa
         attempt.lease_until = now + timedelta(minutes=2)
         attempt.save(update_fields=["lease_until", "updated_at"])
         order_event(order=order, type="payment_review_decided", actor=actor, decision=decision)
+        if sending:
+            order_transition(
+                order=order,
+                to=OrderStatus.ERROR,
+                actor=actor,
+                reason="review: capture sent again",
+                fields={
+                    "error_message": (
+                        f"Staff sent the capture of {attempt.capture_amount} "
+                        f"{attempt.currency} again; waiting for Amazon's answer."
+                    ),
+                    **order_next_action(order, NextAction.RESOLVE, attempt.lease_until),
+                },
+            )
     return attempt
 
 
@@ -67,7 +86,7 @@ def payment_review_capture_again(
     once, after a confirmation that names the risk (``CAPTURE_AGAIN_RISK``)."""
     if not confirmed:
         raise ReviewNotAllowed("Confirm that you checked Amazon's records. " + CAPTURE_AGAIN_RISK)
-    attempt = _take(order_id=order_id, actor=actor, decision="Capture again")
+    attempt = _take(order_id=order_id, actor=actor, decision="Capture again", sending=True)
     mark(attempt, resolution="staff: capture sent again after review")
     order = Order.objects.select_related("trip").get(pk=order_id)
     now = timezone.now()

@@ -51,7 +51,7 @@ def order_retry_state(*, order: Order, now: datetime | None = None) -> RetryStat
     """The Retry button's rules, from the order row alone (the grid asks this of every row)."""
     now = now or timezone.now()
     if order.status != OrderStatus.ERROR:
-        return RetryState(False, f"Only orders in error can be retried ({order.status}).")
+        return RetryState(False, f"Only orders in error can be retried ({order.status})")
     if now >= order.retry_by:
         return RetryState(False, "The retry window closed", until=order.retry_by)
     if order.last_attempt_at is not None:

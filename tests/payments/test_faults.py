@@ -262,3 +262,37 @@ def test_an_associate_trip_the_store_does_not_charge_releases_the_preauth(mappin
     assert sandbox_trip(order).cancelled is True
     assert not LedgerEntry.objects.filter(trip_id=order.trip.trip_id).exists()
     assert order.events.filter(type="trip_not_charged").exists()
+
+
+def test_a_crash_while_staff_capture_again_is_read_before_anyone_decides_again(
+    mapping, monkeypatch
+):
+    """The staff "Capture again" dies with its process: the order is not left in REVIEW with
+    its buttons; the sweep reads Amazon's record first when the lease ends."""
+    from integrations.amazon.payments import PaymentsClient
+
+    order = make_order(mapping, total="6.50")
+    fault("CaptureCharge", "TIMEOUT")
+    fault("GetTransactionalData", "BLIND")
+    payment_take(order_id=order.pk)
+    order.refresh_from_db()
+    sweep(order.next_action_at)
+    order.refresh_from_db()
+    assert order.status == "REVIEW"
+
+    def killed(self, trip, amount):
+        raise SystemExit("worker killed mid-capture")
+
+    monkeypatch.setattr(PaymentsClient, "capture_charge", killed)
+    with pytest.raises(SystemExit):
+        payment_review_capture_again(order_id=order.pk, actor=None, confirmed=True)
+    monkeypatch.undo()
+    order.refresh_from_db()
+    attempt = PaymentAttempt.objects.get(order=order)
+    assert (order.status, order.next_action) == ("ERROR", "RESOLVE")
+    with pytest.raises(ReviewNotAllowed):  # no second decision while the capture is in doubt
+        payment_review_capture_again(order_id=order.pk, actor=None, confirmed=True)
+    assert sweep(attempt.lease_until + timedelta(seconds=1)) == ["RESOLVE"]
+    order.refresh_from_db()
+    assert (order.status, order.captured_amount) == ("COMPLETED", Decimal("6.50"))
+    assert sandbox_trip(order).capture_replays == 0
