@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-12)
 export JWO_SANDBOX ?= 1
 # make run is quiet (beat, SQS and request lines at WARNING); JWO_RUN_VERBOSE=1 shows them all.
 export JWO_BEAT_LOG_LEVEL ?= $(if $(JWO_RUN_VERBOSE),INFO,WARNING)
+export JWO_WORKER_LOG_LEVEL ?= $(if $(JWO_RUN_VERBOSE),INFO,WARNING)
 
 .PHONY: help run test bench lint format migrate install clean
 

@@ -378,7 +378,7 @@ def handle_amazon_error(*, attempt: PaymentAttempt, exc: AmazonError, now: datet
     or a refusal (the schedule ends; staff Retry once the cause is fixed)."""
     if isinstance(exc, AmazonTransientError):
         if attempt.step == AttemptStep.CAPTURE_SENT:
-            return outcome_unknown(attempt=attempt, evidence=f"CaptureCharge: {exc}", now=now)
+            return outcome_unknown(attempt=attempt, evidence=str(exc), now=now)
         return _suspend(attempt=attempt, exc=exc, now=now)
     message = exc.error_msg or str(exc)
     body = getattr(exc, "body", None)
@@ -499,13 +499,13 @@ def send_capture(*, attempt: PaymentAttempt, order: Order, now: datetime) -> Pay
     lease = attempt.lease_until or _lease(now)
     mark(attempt, step=AttemptStep.CAPTURE_SENT, order_next=(NextAction.RESOLVE, lease))
     amount = PaymentMoney(attempt.capture_amount, attempt.currency)
-    payments_api.client().capture_charge(trip_ref(order), amount)
-    record_call(
-        attempt,
-        "CaptureCharge",
-        {**trip_ref(order).to_wire(), "amount": wire_money(amount.amount, amount.code)},
-        None,
-    )
+    request = {**trip_ref(order).to_wire(), "amount": wire_money(amount.amount, amount.code)}
+    try:
+        payments_api.client().capture_charge(trip_ref(order), amount)
+    except AmazonError as exc:  # the evidence a review needs: the capture went out, and then?
+        record_call(attempt, "CaptureCharge", request, {"error": str(exc)})
+        raise
+    record_call(attempt, "CaptureCharge", request, None)
     return finish_paid(attempt=attempt, captured=attempt.capture_amount, now=now)
 
 

@@ -72,7 +72,7 @@ def seed_demo_reconciliation(*, jwo_store_id: str = "jwo-demo-store-1") -> list:
                     defaults={"store": store, "started_at": ended - timedelta(minutes=6),
                               "ended_at": ended, "entry_method": "CARD"},
                 )  # fmt: skip
-                Order.objects.get_or_create(
+                order, made = Order.objects.get_or_create(
                     trip=trip,
                     defaults={"store": store, "status": status, "delegation_mode": "ORDER",
                               "currency": store.currency, "sub_total": total, "total": total,
@@ -80,6 +80,12 @@ def seed_demo_reconciliation(*, jwo_store_id: str = "jwo-demo-store-1") -> list:
                               "error_stage": "PAYMENT" if status == "ERROR" else "",
                               "error_message": "Card declined (demo)" if status == "ERROR" else ""},
                 )  # fmt: skip
+                if made:  # an order of that day, numbered like every other
+                    Order.objects.filter(pk=order.pk).update(
+                        purchase_id=f"JWO{order.pk:010d}",
+                        created_at=ended,
+                        completed_at=ended if status == "COMPLETED" else None,
+                    )
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(HEADERS)

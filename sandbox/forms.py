@@ -39,7 +39,10 @@ class FaultForm(forms.Form):
 class GateForm(forms.Form):
     store = forms.ModelChoiceField(queryset=SandboxStore.objects.all(), to_field_name="store_id")
     entry = forms.ChoiceField(
-        choices=[("APP", "App (Scan Key Code)"), ("CARD", "Card (tap)")], widget=forms.RadioSelect
+        choices=[("CARD", "Card (tap)"), ("APP", "App (Scan Key Code)")],
+        widget=forms.RadioSelect,
+        help_text="An app entry sends a made-up key, which the console refuses; a demo shopper's "
+        "real key comes from manage.py simulate_trips --app-token (printed by make run).",
     )
     card_profile = forms.ChoiceField(choices=CardProfile.choices, initial=CardProfile.OK)
     retailer_fa = forms.BooleanField(required=False, label="Store uses retailer-managed F&A")

@@ -103,7 +103,7 @@ def faults(request: HttpRequest) -> HttpResponse:
 def gates(request: HttpRequest) -> HttpResponse:
     """Pick a store and a shopper, add items, walk out, and watch every call the gate made."""
     store_id = request.POST.get("store") or request.GET.get("store") or ""
-    form = GateForm(request.POST or None, initial={"store": store_id, "entry": "APP"})
+    form = GateForm(request.POST or None, initial={"store": store_id, "entry": "CARD"})
     catalog = SandboxCatalogItem.objects.filter(store_id=store_id, archived=False)[:200]
     outcome = None
     if request.method == "POST" and form.is_valid():

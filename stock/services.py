@@ -271,7 +271,10 @@ def _move(
 
 
 def _is_low(on_hand: Decimal, reorder_point: Decimal | None) -> bool:
-    return on_hand < (reorder_point if reorder_point is not None else 0)
+    """Below the reorder point the store set. An item without one is not tracked for alerts
+    (a store that never counted would get one for every sale); its negative stock is still
+    flagged on the stock page."""
+    return reorder_point is not None and on_hand < reorder_point
 
 
 def low_stock_key(*, store_id: int, item_id: int) -> str:

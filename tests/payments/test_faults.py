@@ -63,7 +63,7 @@ class TestUnknownCaptureOutcomes:
         assert capture_calls(order) == 1
         assert sandbox_trip(order).capture_replays == 0
         reads = [c["operation"] for c in attempt.calls]
-        assert reads == ["AdjustCharge", "GetTransactionalData"]
+        assert reads == ["AdjustCharge", "CaptureCharge", "GetTransactionalData"]
 
     def test_capture_that_never_arrived_is_sent_again_only_after_the_read_says_so(self, mapping):
         order = make_order(mapping, total="8.10")
