@@ -157,6 +157,9 @@ class Refund(BaseModel):
     reconciliation_id = models.CharField(max_length=100, blank=True)
     error = models.CharField(max_length=500, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
+    sending_until = models.DateTimeField(
+        null=True, blank=True, help_text="A send to Amazon holds the refund until then."
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

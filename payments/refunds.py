@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.amazon import payments as payments_api
@@ -33,6 +34,9 @@ from .models import Refund
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
+
+
+SEND_LEASE_SECONDS = 90  # longer than the transport's tries of one Refund call
 
 
 class RefundNotAllowed(ApplicationError):
@@ -254,9 +258,21 @@ def refund_reject(*, refund: Refund, actor: AbstractBaseUser | None, reason: str
 
 
 def refund_send(*, refund_id: int) -> Refund:
+    """Send an approved refund to Amazon with its fixed ``refundRequestId``. One send at a time:
+    a send holds a short lease on the row (``sending_until``, taken by a conditional UPDATE), so
+    approvals pressed at once, a task and the resend sweep never send it together; a send whose
+    answer was lost is sent again, unchanged, once the lease is over."""
     refund = Refund.objects.select_related("order__trip").get(pk=refund_id)
     if refund.status != RefundStatus.APPROVED:
         return refund
+    now = timezone.now()
+    claimed = (
+        Refund.objects.filter(pk=refund.pk, status=RefundStatus.APPROVED)
+        .filter(Q(sending_until__isnull=True) | Q(sending_until__lt=now))
+        .update(sending_until=now + timedelta(seconds=SEND_LEASE_SECONDS))
+    )
+    if not claimed:
+        return refund  # another send holds it right now
     try:
         result = payments_api.client().refund(
             _trip_ref(refund.order),
@@ -265,25 +281,30 @@ def refund_send(*, refund_id: int) -> Refund:
             reason_code=refund.reason_code,
         )
     except AmazonTransientError as exc:
-        Refund.objects.filter(pk=refund.pk).update(error=str(exc)[:500])
+        Refund.objects.filter(pk=refund.pk).update(error=str(exc)[:500], sending_until=None)
         refund.error = str(exc)[:500]
         return refund
     except AmazonError as exc:
         with transaction.atomic():
-            refund.status = RefundStatus.REJECTED
-            refund.rejection_reason = f"Amazon refused the refund: {exc.error_msg or exc}"[:300]
-            refund.error = str(exc)[:500]
-            refund.save()
+            locked = Refund.objects.select_for_update().get(pk=refund.pk)
+            if locked.status != RefundStatus.APPROVED:
+                return locked  # another send finished it meanwhile: its outcome stands
+            locked.status = RefundStatus.REJECTED
+            locked.sending_until = None
+            locked.rejection_reason = f"Amazon refused the refund: {exc.error_msg or exc}"[:300]
+            locked.error = str(exc)[:500]
+            locked.save()
             order_event(
-                order=refund.order, type="refund_failed", refund_id=refund.pk, error=str(exc)
+                order=refund.order, type="refund_failed", refund_id=locked.pk, error=str(exc)
             )
-            _notify(signals.refund_changed, refund_id=refund.pk)
-        return refund
+            _notify(signals.refund_changed, refund_id=locked.pk)
+        return locked
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=refund.order_id)
         locked = Refund.objects.select_for_update().get(pk=refund.pk)
         if locked.status == RefundStatus.APPROVED:
             locked.status = RefundStatus.REFUNDED
+            locked.sending_until = None
             locked.reconciliation_id = result.reconciliation_id or ""
             locked.refunded_at = timezone.now()
             locked.error = ""
@@ -310,6 +331,7 @@ def refunds_unsent(*, now: datetime | None = None, older_than_seconds: int = 120
     stale = now - timedelta(seconds=older_than_seconds)
     return list(
         Refund.objects.filter(status=RefundStatus.APPROVED, updated_at__lt=stale)
+        .filter(Q(sending_until__isnull=True) | Q(sending_until__lt=now))
         .order_by("updated_at")
         .values_list("pk", flat=True)[:200]
     )

@@ -93,3 +93,54 @@ def test_checkout_service_stores_refund_through_amazon(mapping):
     payment_take(order_id=order.pk)
     with pytest.raises(RefundNotAllowed, match="Amazon handles its refunds"):
         refund_request(order=order, amount=Decimal("1.00"), reason_code="OTHER")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_approvals_pressed_at_once_send_the_refund_once(mapping, monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    from integrations.amazon.payments import PaymentsClient
+
+    sends: list[str] = []
+    real_refund = PaymentsClient.refund
+
+    def counted(self, trip, amount, **kwargs):
+        sends.append(kwargs["refund_request_id"])
+        return real_refund(self, trip, amount, **kwargs)
+
+    monkeypatch.setattr(PaymentsClient, "refund", counted)
+
+    from payments.models import Refund
+    from payments.services import refund_approve, refund_request
+    from sandbox.models import SandboxCall
+
+    order = make_order(mapping, total="14.60")
+    payment_take(order_id=order.pk)
+    order.refresh_from_db()
+    refund = refund_request(order=order, amount=Decimal("14.60"), reason_code="OTHER")
+    barrier = threading.Barrier(6)
+
+    def press() -> None:
+        try:
+            barrier.wait()
+            refund_approve(refund=Refund.objects.get(pk=refund.pk), actor=None)
+        except Exception:
+            pass
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    refund.refresh_from_db()
+    order.refresh_from_db()
+    assert refund.status == "REFUNDED" and order.refunded_amount == Decimal("14.60")
+    assert sends == [refund.refund_request_id]  # one send left the console
+    received = SandboxCall.objects.filter(
+        operation="Refund", body__contains=refund.refund_request_id
+    )
+    assert received.count() >= 1
