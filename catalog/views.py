@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -193,8 +193,11 @@ def sync_request(request: HttpRequest) -> HttpResponse:
 @permission_required("catalog.view_catalogsyncrun", raise_exception=True)
 def sync_runs(request: HttpRequest) -> HttpResponse:
     store = None
-    if request.GET.get("store"):
-        store = get_object_or_404(Store, pk=request.GET["store"])
+    store_pk = request.GET.get("store", "")
+    if store_pk:
+        if not (store_pk.isascii() and store_pk.isdigit() and len(store_pk) < 19):
+            raise Http404("No such store.")
+        store = get_object_or_404(Store, pk=int(store_pk))
     page = Paginator(selectors.sync_runs(store=store), 25).get_page(request.GET.get("page"))
     stores = []
     for mapping in JwoStoreMapping.objects.select_related("store").order_by("store__name"):

@@ -255,7 +255,7 @@ def order_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("orders.retry_payment", raise_exception=True)
 def orders_retry_selected(request: HttpRequest) -> HttpResponse:
     """Retry of the orders ticked on the grid: each as its own Retry would, reported per order."""
-    ids = [v for v in request.POST.getlist("order") if v.isdigit()]
+    ids = [v for v in request.POST.getlist("order") if v.isascii() and v.isdigit() and len(v) < 19]
     back = safe_next(request)
     back = back if back.startswith(reverse("payments:orders")) else reverse("payments:orders")
     if not ids:

@@ -35,6 +35,13 @@ class CardLookupForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
+    def clean_day(self):
+        day = self.cleaned_data.get("day")
+        if day is not None and not 2000 <= day.year <= 2100:
+            raise forms.ValidationError("Enter the day of your visit.")
+        return day
+
     amount = MoneyField(
         label="Amount charged",
         required=False,

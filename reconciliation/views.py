@@ -34,10 +34,13 @@ def neutralise(value: object) -> object:
 
 
 def _date(value: str | None, default: date) -> date:
+    """A day from the query, or the default for one that cannot be read or lies outside
+    2000-2100 (date arithmetic on year 1 or 9999 overflows)."""
     try:
-        return date.fromisoformat(value) if value else default
+        day = date.fromisoformat(value) if value else default
     except ValueError:
         return default
+    return day if 2000 <= day.year <= 2100 else default
 
 
 @permission_required("reconciliation.view_reconciliationrun", raise_exception=True)
@@ -50,7 +53,7 @@ def days(request: HttpRequest) -> HttpResponse:
     day_from = max(day_from, day_to - timedelta(days=MAX_DAYS - 1))
     stores = Store.objects.filter(jwo_mapping__isnull=False).order_by("name")
     store_pk = request.GET.get("store", "")
-    if store_pk.isdigit():
+    if store_pk.isascii() and store_pk.isdigit() and len(store_pk) < 19:
         stores = stores.filter(pk=int(store_pk))
     mismatched_only = request.GET.get("mismatched") == "1"
     latest: dict[tuple[int, date], ReconciliationRun] = {}
@@ -86,7 +89,7 @@ def days(request: HttpRequest) -> HttpResponse:
 @require_POST
 def run_now(request: HttpRequest) -> HttpResponse:
     store_pk = request.POST.get("store", "")
-    if not store_pk.isdigit():
+    if not (store_pk.isascii() and store_pk.isdigit() and len(store_pk) < 19):
         messages.error(request, "store: choose a mapped store.")
         return redirect("reconciliation:days")
     store = get_object_or_404(Store, pk=int(store_pk), jwo_mapping__isnull=False)

@@ -146,3 +146,40 @@ def test_json_logs_carry_the_request_id(capsys):
         logger.removeHandler(handler)
     record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert record["request_id"] == "req-42" and record["store_id"] == 7
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/catalog/stock/?q=%00",
+        "/alerts/?kind=%00",
+        "/shoppers/gate-activity/?store=%00",
+        "/portal/receipts/JWO0000000016%00/",
+    ],
+)
+def test_a_nul_in_a_page_request_is_a_400_not_a_500(merchant_client, url):
+    assert merchant_client.get(url).status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/catalog/sync/runs/?store=1e999",
+        "/catalog/sync/runs/?store=%C2%B2",
+        "/financial/reconciliation/?to=0001-01-01",
+        "/financial/reconciliation/?from=9999-12-31",
+    ],
+)
+def test_hostile_query_values_never_give_a_500(merchant_client, url):
+    assert merchant_client.get(url).status_code in (200, 302, 404)
+
+
+@pytest.mark.django_db
+def test_the_public_card_lookup_refuses_a_day_out_of_range(client):
+    for day in ("9999-12-31", "0001-01-01"):
+        response = client.post(
+            "/portal/find-trip/", {"last4": "4242", "day": day, "amount": "5.00"}
+        )
+        assert response.status_code in (200, 400, 429)
