@@ -294,7 +294,7 @@ def trip_authorized_amount(*, order: Order, mapping: JwoStoreMapping | None) -> 
     (F&A ADJUST) when the trip carries one, else the newest amount an AdjustCharge answer
     reported (above zero: a DECLINED answer's 0 says nothing about the pre-auth), else the
     store's pre-auth setting. The attempt records which one it used."""
-    trip_amount = getattr(order.trip, "authorized_amount", None)
+    trip_amount = order.trip.authorized_amount
     if trip_amount is not None and trip_amount > 0:
         return trip_amount, AuthorizedSource.TRIP
     answered = (
@@ -844,30 +844,54 @@ def _finish_pending(*, attempt: PaymentAttempt, now: datetime) -> PaymentAttempt
     return attempt
 
 
-def _suspend(*, attempt: PaymentAttempt, exc: AmazonTransientError, now: datetime):
-    """Amazon did not answer an idempotent call: the attempt stays open at its step (the next
-    try resumes it with the same amounts) and the order shows the error until then."""
-    wait = exc.retry_after or settings.JWO_TRANSIENT_RETRY_SECONDS
+def _park(
+    *,
+    attempt: PaymentAttempt,
+    error: str,
+    to: str,
+    message: str,
+    action: str,
+    at: datetime | None,
+    actor: AbstractBaseUser | None,
+) -> Order:
+    """In one transaction: the attempt, left open at its step, gives up its lease and keeps the
+    error; the order goes to ``to`` showing ``message``, with its next action."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=attempt.order_id)
+        order = Order.objects.select_for_update().select_related("store").get(pk=attempt.order_id)
         attempt.lease_until = None
-        attempt.error = f"{exc}"[:500]
+        attempt.error = error[:500]
         attempt.save(update_fields=["lease_until", "error", "updated_at"])
-        due = _within_window(order, now + timedelta(seconds=wait))
-        message = f"Amazon did not answer ({exc}); the attempt is resumed automatically."
-        if due is None:
-            message = f"Amazon did not answer ({exc}); the retry window closed."
         order_transition(
             order=order,
-            to=OrderStatus.ERROR,
-            actor=attempt.initiated_by,
+            to=to,
+            actor=actor,
             reason=message[:300],
             fields={
                 "error_stage": error_stage(attempt),
                 "error_message": message[:500],
-                **order_next_action(order, NextAction.RESUME if due else "", due),
+                **order_next_action(order, action, at),
             },
         )
+    return order
+
+
+def _suspend(*, attempt: PaymentAttempt, exc: AmazonTransientError, now: datetime):
+    """Amazon did not answer an idempotent call: the attempt stays open at its step (the next
+    try resumes it with the same amounts) and the order shows the error until then."""
+    wait = exc.retry_after or settings.JWO_TRANSIENT_RETRY_SECONDS
+    due = _within_window(attempt.order, now + timedelta(seconds=wait))
+    message = f"Amazon did not answer ({exc}); the attempt is resumed automatically."
+    if due is None:
+        message = f"Amazon did not answer ({exc}); the retry window closed."
+    _park(
+        attempt=attempt,
+        error=f"{exc}",
+        to=OrderStatus.ERROR,
+        message=message,
+        action=NextAction.RESUME if due else NextAction.NONE,
+        at=due,
+        actor=attempt.initiated_by,
+    )
     logger.warning("payment suspended: %s", exc, extra={"order_id": attempt.order_id})
     return attempt
 
@@ -878,27 +902,19 @@ def _suspend(*, attempt: PaymentAttempt, exc: AmazonTransientError, now: datetim
 def outcome_unknown(*, attempt: PaymentAttempt, evidence: str, now: datetime) -> PaymentAttempt:
     """A capture went out and no answer came back: the order waits for a read of Amazon's record
     (``payment_resolve``), shortly; nothing is sent again until that read has spoken."""
-    due = now + timedelta(seconds=settings.JWO_RESOLVE_AFTER_SECONDS)
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=attempt.order_id)
-        attempt.lease_until = None
-        attempt.error = evidence[:500]
-        attempt.save(update_fields=["lease_until", "error", "updated_at"])
-        message = (
-            f"Amazon did not answer the capture ({evidence}); asking Amazon whether it happened "
-            "before anything is sent again."
-        )
-        order_transition(
-            order=order,
-            to=OrderStatus.ERROR,
-            actor=attempt.initiated_by,
-            reason=message[:300],
-            fields={
-                "error_stage": error_stage(attempt),
-                "error_message": message[:500],
-                **order_next_action(order, NextAction.RESOLVE, due),
-            },
-        )
+    message = (
+        f"Amazon did not answer the capture ({evidence}); asking Amazon whether it happened "
+        "before anything is sent again."
+    )
+    _park(
+        attempt=attempt,
+        error=evidence,
+        to=OrderStatus.ERROR,
+        message=message,
+        action=NextAction.RESOLVE,
+        at=now + timedelta(seconds=settings.JWO_RESOLVE_AFTER_SECONDS),
+        actor=attempt.initiated_by,
+    )
     logger.warning("capture outcome unknown: %s", evidence, extra={"order_id": attempt.order_id})
     return attempt
 
@@ -1001,25 +1017,20 @@ def payment_resolve(
 def to_review(*, attempt: PaymentAttempt, evidence: str, now: datetime) -> PaymentAttempt:
     """Nobody can tell whether the capture happened: the order waits for a person (Financial →
     Orders, "Payment outcome unknown"), with the evidence. Never an automatic second capture."""
+    message = (
+        f"Payment outcome unknown: a capture of {attempt.capture_amount} {attempt.currency} "
+        f"went out without an answer and {evidence}. Check with Amazon, then choose "
+        "'Amazon captured it' or 'Capture again'."
+    )
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("store").get(pk=attempt.order_id)
-        attempt.lease_until = None
-        attempt.error = evidence[:500]
-        attempt.save(update_fields=["lease_until", "error", "updated_at"])
-        message = (
-            f"Payment outcome unknown: a capture of {attempt.capture_amount} {attempt.currency} "
-            f"went out without an answer and {evidence}. Check with Amazon, then choose "
-            "'Amazon captured it' or 'Capture again'."
-        )
-        order_transition(
-            order=order,
+        order = _park(
+            attempt=attempt,
+            error=evidence,
             to=OrderStatus.REVIEW,
-            reason=message[:300],
-            fields={
-                "error_stage": error_stage(attempt),
-                "error_message": message[:500],
-                **order_next_action(order, NextAction.NONE, None),
-            },
+            message=message,
+            action=NextAction.NONE,
+            at=None,
+            actor=None,
         )
         alert_raise(
             kind=AlertKind.PAYMENT_REVIEW,
