@@ -117,6 +117,22 @@ def _fetchall(sql: str, params: list[Any] | dict[str, Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _fetchall_prepared(sql: str, params: dict[str, Any]) -> list[tuple]:
+    """PostgreSQL: run ``sql`` as a server-side prepared statement, planned once per database
+    connection (psycopg keeps the cache). Django's cursors bind parameters client-side and
+    cannot prepare; planning the depletion statement cost more than running it. The
+    statement joins the current transaction; errors come out as Django's."""
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:  # Django turns preparing off; Django's own cursors
+        raw.prepare_threshold = 1_000_000  # never prepare, so only ``prepare=True`` does
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall()
+
+
 def _apply(
     *,
     store_id: int,
@@ -453,12 +469,10 @@ def stock_deplete_for_order(*, order) -> int:
             "kind": MovementKind.JWO_SALE.value,
             "now": timezone.now(),
         }
-        try:
-            with transaction.atomic():
-                rows = _fetchall(_ORDER_DEPLETE_PG, params)
-        except IntegrityError:  # the other source took the trip at this very moment
-            logger.warning("stock movement exists already", extra={"order_id": order.pk})
-            return 0
+        # No savepoint (it costs two round trips): if the CART event took this trip in the
+        # same instant, the unique ref fails the pricing transaction, the order stays due for
+        # pricing, and the sweep prices it again, finding the trip depleted.
+        rows = _fetchall_prepared(_ORDER_DEPLETE_PG, params)
         moved = [
             _Moved(
                 store_item_id=sid,
