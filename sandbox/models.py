@@ -47,6 +47,8 @@ class SandboxTrip(models.Model):
     capture_replays = models.PositiveIntegerField(default=0)
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     cancelled = models.BooleanField(default=False)
+    # the gate stayed closed: no trip happened, so Amazon's reports never show it
+    gate_refused = models.BooleanField(default=False)
     shopper_id = models.CharField(max_length=255, blank=True)
     shopper_email = models.CharField(max_length=128, blank=True)
     card_brand = models.CharField(max_length=20, default="VISA")
