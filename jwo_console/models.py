@@ -56,3 +56,17 @@ class AmazonApiCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.http_status or self.error} ({self.duration_ms} ms)"
+
+
+class BeatLease(models.Model):
+    """Which beat process may send the periodic tasks (jwo_console/beat.py): exactly one at a
+    time. The holder renews its lease well before ``expires_at``; a standby beat takes over
+    once the lease has run out (the holder died or lost the database)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    holder = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+    acquired_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder} until {self.expires_at:%H:%M:%S}Z"

@@ -441,3 +441,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Last, so that what operations work adds may read (and adjust) everything above.
+from .operations import *  # noqa: E402, F403
