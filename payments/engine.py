@@ -45,8 +45,8 @@ from orders.choices import ErrorStage, NextAction, OrderStatus
 from orders.models import Order
 from orders.services import order_event, order_next_action, order_price, order_transition
 from shoppers.choices import LedgerKind
+from shoppers.ledger import book_debt, debt_reference, ledger_book, ledger_has, ledger_party
 from shoppers.models import LedgerEntry
-from shoppers.services import ledger_book, ledger_has
 from stores.choices import PaymentMode, TripPolicy
 from stores.models import JwoStoreMapping
 
@@ -584,32 +584,6 @@ def error_stage(attempt: PaymentAttempt) -> str:
     if attempt.service == PaymentMode.CHECKOUT_SERVICE:
         return ErrorStage.CHECKOUT
     return ErrorStage.PAYMENT
-
-
-def debt_reference(order: Order) -> str:
-    return f"order:{order.pk}:debt"
-
-
-def ledger_party(order: Order) -> dict[str, Any]:
-    """Who owes: the app shopper, or for a card entry Amazon's id of the card's shopper (the id
-    F&A asks about at the gate)."""
-    trip = order.trip
-    if trip.shopper_id:
-        return {"shopper": trip.shopper, "card_token": "", "trip_id": trip.trip_id}
-    card = trip.amazon_shopper_id or trip.payment_source_id
-    return {"shopper": None, "card_token": card, "trip_id": trip.trip_id}
-
-
-def book_debt(order: Order) -> None:
-    """The whole order is owed from its first decline (once: the reference is unique)."""
-    ledger_book(
-        reference=debt_reference(order),
-        kind=LedgerKind.DEBT,
-        amount=order.total,
-        currency=order.currency,
-        note=f"Order {order.purchase_id}: payment declined",
-        **ledger_party(order),
-    )
 
 
 def _book_tenders(*, order: Order, attempt: PaymentAttempt, captured: Decimal) -> Decimal:

@@ -24,7 +24,7 @@ from integrations.amazon.errors import AmazonError, AmazonRejectedError
 from integrations.amazon.money import PaymentMoney
 from jwo_console.queueing import send_on_commit
 from orders.models import Order
-from shoppers.services import trip_outstanding
+from shoppers.ledger import trip_outstanding
 from stores.choices import FraudAbuseStrategy, PaymentMode
 from stores.models import JwoStoreMapping
 
