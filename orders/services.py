@@ -24,6 +24,7 @@ from jwo_console.queueing import send_on_commit
 from shoppers.models import Shopper
 from shoppers.services import gate_authorized_amount
 from stores.models import JwoStoreMapping
+from stores.selectors import mapping_for_store
 
 from . import pricing
 from .choices import ORDER_TRANSITIONS, ErrorStage, NextAction, OrderStatus
@@ -271,7 +272,7 @@ def _loyalty(order: Order) -> tuple[tuple[str, Decimal] | None, str]:
 
     if order.delegation_mode != "FULL" or not order.trip.loyalty_ids:
         return None, ""
-    mapping = JwoStoreMapping.objects.filter(store=order.store).first()
+    mapping = mapping_for_store(store=order.store_id)
     if mapping is None:
         return None, ""
     client = loyalty_client(mapping.loyalty_provider)

@@ -49,6 +49,7 @@ from shoppers.ledger import book_debt, debt_reference, ledger_book, ledger_has, 
 from shoppers.models import LedgerEntry
 from stores.choices import PaymentMode, TripPolicy
 from stores.models import JwoStoreMapping
+from stores.selectors import store_settings
 
 from .choices import (
     PAYOFF_UNFINISHED,
@@ -230,8 +231,8 @@ def _attempt_reclaim(
 def _attempt_create(
     *, order: Order, trigger: str, actor: AbstractBaseUser | None, lease: datetime
 ) -> PaymentAttempt:
-    mapping = JwoStoreMapping.objects.filter(store=order.store).first()
-    service = mapping.payment_mode if mapping else PaymentMode.PAYMENT_SERVICE
+    mapping = store_settings(store=order.store_id)
+    service = mapping.payment_mode
     attempts = list(order.payment_attempts.order_by("-attempt_no"))
     attempt_no = 0 if not attempts else attempts[0].attempt_no + 1
     if trigger == AttemptTrigger.MANUAL:  # a staff retry takes no automatic slot
@@ -289,11 +290,12 @@ def _retry_no(attempts: list[PaymentAttempt]) -> int:
     return last.retry_no + 1
 
 
-def trip_authorized_amount(*, order: Order, mapping: JwoStoreMapping | None) -> tuple[Decimal, str]:
+def trip_authorized_amount(*, order: Order, mapping: JwoStoreMapping) -> tuple[Decimal, str]:
     """What Amazon says is authorized on this trip: the amount the gate decision set for it
     (F&A ADJUST) when the trip carries one, else the newest amount an AdjustCharge answer
     reported (above zero: a DECLINED answer's 0 says nothing about the pre-auth), else the
-    store's pre-auth setting. The attempt records which one it used."""
+    store's pre-auth setting (``mapping``: stores.selectors.store_settings). The attempt records
+    which one it used."""
     trip_amount = order.trip.authorized_amount
     if trip_amount is not None and trip_amount > 0:
         return trip_amount, AuthorizedSource.TRIP
@@ -306,9 +308,7 @@ def trip_authorized_amount(*, order: Order, mapping: JwoStoreMapping | None) -> 
     )
     if answered is not None:
         return answered, AuthorizedSource.ADJUST_ANSWER
-    field = JwoStoreMapping._meta.get_field("preauth_amount")
-    preauth = mapping.preauth_amount if mapping else field.get_default()
-    return preauth, AuthorizedSource.STORE_SETTING
+    return mapping.preauth_amount, AuthorizedSource.STORE_SETTING
 
 
 def _due(*, order: Order, trigger: str, now: datetime) -> bool:

@@ -24,7 +24,7 @@ from orders.models import Order
 from orders.services import order_event
 from stock.services import stock_return_for_refund
 from stores.choices import PaymentMode
-from stores.models import JwoStoreMapping
+from stores.selectors import store_settings
 
 from . import signals
 from .choices import AttemptStatus, RefundReason, RefundStatus
@@ -71,8 +71,7 @@ def _paid_through(order: Order) -> str:
     )
     if service:
         return service
-    mapping = JwoStoreMapping.objects.filter(store_id=order.store_id).first()
-    return mapping.payment_mode if mapping else PaymentMode.PAYMENT_SERVICE
+    return store_settings(store=order.store_id).payment_mode
 
 
 def refund_deadline(*, order: Order) -> datetime:
@@ -190,8 +189,7 @@ def refund_request_by_shopper(
         lines=lines,
         now=now,
     )
-    mapping = JwoStoreMapping.objects.filter(store_id=order.store_id).first()
-    limit = mapping.refund_auto_approve_limit if mapping else ZERO
+    limit = store_settings(store=order.store_id).refund_auto_approve_limit
     if limit > 0 and refund.amount <= limit:
         refund = refund_auto_approve(refund=refund)
     return refund

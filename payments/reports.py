@@ -26,7 +26,7 @@ from jwo_console.queueing import send_on_commit
 from orders.models import Order
 from shoppers.ledger import trip_outstanding
 from stores.choices import FraudAbuseStrategy, PaymentMode
-from stores.models import JwoStoreMapping
+from stores.selectors import mapping_for_store
 
 from .choices import ReportStatus
 from .models import PaymentStatusReport
@@ -38,7 +38,7 @@ ZERO = Decimal("0")
 def reports_amazon(order: Order) -> bool:
     """Amazon tracks the shopper's balance when the store's F&A is Amazon-managed and the
     retailer takes the payments (Payment Service); the Checkout Service's debts are Amazon's."""
-    mapping = JwoStoreMapping.objects.filter(store_id=order.store_id).first()
+    mapping = mapping_for_store(store=order.store_id)
     return (
         mapping is not None
         and mapping.fa_strategy == FraudAbuseStrategy.AMAZON_MANAGED

@@ -40,6 +40,7 @@ from catalog.models import StoreItem
 from jwo_console.exceptions import ApplicationError
 from stores.choices import StockSource
 from stores.models import JwoStoreMapping, Store
+from stores.selectors import store_settings
 
 from .choices import MovementKind
 from .models import StockImport, StockLevel, StockMovement
@@ -88,12 +89,8 @@ def stock_source_cache_clear(**_kwargs: Any) -> None:
 
 
 def _stock_settings(store_id: int) -> tuple[str, bool, bool]:
-    row = (
-        JwoStoreMapping.objects.filter(store_id=store_id)
-        .values_list("stock_source", "stock_restore_unpaid", "stock_return_refunds")
-        .first()
-    )
-    return row or (StockSource.ORDER, False, True)
+    mapping = store_settings(store=store_id)
+    return mapping.stock_source, mapping.stock_restore_unpaid, mapping.stock_return_refunds
 
 
 # --- the one way on hand changes ------------------------------------------------------------------
