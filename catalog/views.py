@@ -18,7 +18,7 @@ from stores.models import JwoStoreMapping, Store
 from stores.selectors import current_merchant
 
 from . import selectors, services, sync
-from .choices import SyncRunKind
+from .choices import SyncRunKind, SyncState
 from .filters import StoreItemFilterSet
 from .forms import ImportForm, ItemAddForm, ItemForm, ScheduleForm, SyncRequestForm
 from .models import CatalogImport, CatalogSyncRun, CatalogSyncSchedule, Item, StoreItem
@@ -212,9 +212,9 @@ def sync_runs(request: HttpRequest) -> HttpResponse:
 @permission_required("catalog.view_catalogsyncrun", raise_exception=True)
 def sync_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(selectors.sync_runs(), pk=pk)
-    rejected = StoreItem.objects.filter(store=run.store, sync_state="REJECTED").select_related(
-        "item"
-    )
+    rejected = StoreItem.objects.filter(
+        store=run.store, sync_state=SyncState.REJECTED
+    ).select_related("item")
     page = Paginator(rejected.order_by("item__sku"), 50).get_page(request.GET.get("page"))
     return render(
         request,

@@ -40,7 +40,7 @@ from integrations.amazon import payments as payments_api
 from integrations.amazon.errors import AmazonError, AmazonTransientError
 from integrations.amazon.money import PaymentMoney
 from jwo_console.exceptions import ApplicationError, ConflictError
-from jwo_console.money import quantize
+from jwo_console.money import ZERO, quantize
 from orders.choices import ErrorStage, NextAction, OrderStatus
 from orders.models import Order
 from orders.services import order_event, order_next_action, order_price, order_transition
@@ -64,7 +64,6 @@ from .reports import payment_status_report_queue
 from .rules import next_retry_at, order_retry_state, retry_plan, retry_state_message
 
 logger = logging.getLogger(__name__)
-ZERO = Decimal("0")
 
 
 class PaymentInProgress(ConflictError):

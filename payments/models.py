@@ -81,7 +81,7 @@ class PaymentAttempt(BaseModel):
             # both start one.
             models.UniqueConstraint(
                 fields=["order"],
-                condition=Q(status="STARTED"),
+                condition=Q(status=AttemptStatus.STARTED),
                 name="attempt_one_open_per_order",
             ),
         ]

@@ -205,7 +205,9 @@ def _cancel(payoff: Payoff, *, reason: str) -> None:
             raise PayoffInProgress(
                 "The card processor did not answer about your last payment. Try again shortly."
             ) from exc
-        if session.status == "PAID":  # paid a moment ago: book it instead of cancelling
+        if (
+            session.status == processor_api.SESSION_PAID
+        ):  # paid a moment ago: book it instead of cancelling
             payoff_confirm(payoff_id=payoff.pk)
             return
     Payoff.objects.filter(pk=payoff.pk, status__in=PAYOFF_UNFINISHED).update(
@@ -241,7 +243,7 @@ def payoff_confirm(*, payoff_id: int, now: datetime | None = None) -> Payoff:
         )
         payoff.refresh_from_db()
         return payoff
-    if session.status != "PAID":
+    if session.status != processor_api.SESSION_PAID:
         return payoff
     if session.amount != payoff.amount or session.currency != payoff.currency:
         logger.error(

@@ -18,7 +18,7 @@ from integrations.amazon import payments as payments_api
 from integrations.amazon.errors import AmazonError, AmazonTransientError
 from integrations.amazon.money import PaymentMoney
 from jwo_console.exceptions import ApplicationError
-from jwo_console.money import quantize
+from jwo_console.money import ZERO, quantize
 from jwo_console.queueing import send_on_commit
 from orders.models import Order
 from orders.services import order_event
@@ -33,7 +33,6 @@ from .engine import trip_ref as _trip_ref
 from .models import Refund
 
 logger = logging.getLogger(__name__)
-ZERO = Decimal("0")
 
 
 SEND_LEASE_SECONDS = 90  # longer than the transport's tries of one Refund call

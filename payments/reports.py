@@ -13,7 +13,6 @@ keeps); the time sent is the outcome's time, not the send time.
 
 import logging
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +21,7 @@ from django.utils import timezone
 from integrations.amazon import feedback as feedback_api
 from integrations.amazon.errors import AmazonError, AmazonRejectedError
 from integrations.amazon.money import PaymentMoney
+from jwo_console.money import ZERO
 from jwo_console.queueing import send_on_commit
 from orders.models import Order
 from shoppers.ledger import trip_outstanding
@@ -32,7 +32,6 @@ from .choices import ReportStatus
 from .models import PaymentStatusReport
 
 logger = logging.getLogger(__name__)
-ZERO = Decimal("0")
 
 
 def reports_amazon(order: Order) -> bool:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from orders.choices import OrderStatus
 from orders.models import Order
 from shoppers.ledger import Party
 from shoppers.models import Shopper
@@ -46,7 +47,7 @@ def orders_for(access: PortalAccess) -> QuerySet[Order]:
     """The shopper's orders, newest trip first. Nothing else, ever."""
     return (
         Order.objects.filter(_scope_q(access))
-        .exclude(status="PENDING")
+        .exclude(status=OrderStatus.PENDING)
         .select_related("trip", "store", "receipt")
         .order_by("-trip__ended_at", "-pk")
     )
