@@ -1,4 +1,5 @@
-"""The contract's request shapes (jwo-api/identity-and-ordering.md). Unknown fields are ignored;
+"""The request shapes of the endpoints Amazon calls (docs/ARCHITECTURE.md "How to add …").
+Unknown fields are ignored;
 enums are checked against the documented values (connector/enums.py); both spellings Amazon's
 pages show are accepted — ``timestamp`` or ``eventTimestamp`` (epoch seconds), ``location`` or
 ``authLocation`` (the FAQ's)."""

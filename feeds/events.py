@@ -1,4 +1,4 @@
-"""The event feed (catalog-and-reporting.md §12): EventBridge delivers CART and PAYMENT events
+"""The event feed: EventBridge delivers CART and PAYMENT events
 to ``POST /feeds/events`` (an API destination) or to an SQS queue. Each event is stored first —
 ``id`` is unique, so an at-least-once redelivery changes nothing — and processed after, in a
 task. The schemas are not in the stored pages: the raw event is kept and fields are read under

@@ -1,4 +1,4 @@
-"""Intra-day files (catalog-and-reporting.md §11): Amazon writes a CSV to its bucket about every
+"""Intra-day files: Amazon writes a CSV to its bucket about every
 15 minutes and notifies through SNS → the retailer's SQS queue; a listing of the bucket prefix
 on a schedule catches any notification that never came.
 

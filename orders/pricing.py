@@ -1,5 +1,5 @@
-"""Pricing a cart: pure functions over plain data, no database (STYLE.md: services hold the
-rules; this is the arithmetic they use).
+"""Pricing a cart: pure functions over plain data, no database (orders/services.py holds the
+rules and reads the catalog; this is the arithmetic they use).
 
 Rules, in order, for each line:
 1. ``price`` = unit price times quantity (a weight item has a decimal quantity), rounded half-up.

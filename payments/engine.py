@@ -559,7 +559,8 @@ def _run_checkout(*, attempt: PaymentAttempt, order: Order, now: datetime):
             now=now,
         )
     # Idempotent by the trip id with the identical payload: resending after a lost answer is
-    # safe (payments-and-checkout §2.4), so CHECKOUT_SENT resumes rather than resolves.
+    # safe (``retry_safe`` in integrations/amazon/checkout.py), so CHECKOUT_SENT resumes rather
+    # than resolves.
     mark(attempt, step=AttemptStep.CHECKOUT_SENT)
     result = checkout_api.client().checkout_cart(request)
     record_call(attempt, "CheckoutCart", request.to_wire(), {"orderId": result.order_id})
@@ -907,7 +908,7 @@ def payment_resolve(
     record (GetTransactionalData) first.
 
     Amazon's pages say neither what a second capture does nor when the transactional data is
-    ready (payments-and-checkout §5, §7.1 "not found"). The careful reading taken here: the
+    ready (a read may answer "not found"). The careful reading taken here: the
     settlement references (``cardStatementTransactionId``, ``reconciliationId``) belong to a
     captured transaction — an authorization alone has no statement line. So:
 

@@ -1,7 +1,7 @@
 """The order grid (Financial → Orders), the order page, Retry and staff refunds.
 
 The grid lives here rather than in ``orders/`` because its Retry and Refund buttons call the
-payments services, and ``orders`` sits below ``payments`` (ARCHITECTURE "Layering").
+payments services, and ``orders`` sits below ``payments`` (docs/ARCHITECTURE.md "Apps and layers").
 """
 
 import re

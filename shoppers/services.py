@@ -1,5 +1,5 @@
-"""The gate's decisions and the shopper's standing (ARCHITECTURE: the ledger lives here so the
-gate can read it without reaching up into payments)."""
+"""The gate's decisions (docs/ARCHITECTURE.md "The money path", step 1); the balances they read
+are in shoppers/ledger.py, below payments."""
 
 import hashlib
 import logging
