@@ -127,3 +127,17 @@ def test_the_cycle_check_sees_a_cycle(tmp_path):
         "c.y": set(),
     }
     assert _cycles(graph) == [{"a.services", "b.services"}]
+
+
+def test_console_list_pages_paginate_through_the_one_include():
+    """Pagination markup lives in templates/includes/pagination.html only (the shoppers' portal
+    has its own mobile layout)."""
+    written_out = [
+        str(path.relative_to(ROOT))
+        for path in ROOT.rglob("*.html")
+        if ".venv" not in path.parts
+        and "portal" not in path.parts
+        and path != ROOT / "templates" / "includes" / "pagination.html"
+        and "has_previous" in path.read_text()
+    ]
+    assert written_out == []
