@@ -159,13 +159,9 @@ def alert_acknowledge(*, alert: Alert, actor: AbstractBaseUser | None) -> Alert:
 def alert_recipients(*, alert: Alert) -> list[str]:
     """The store's alert e-mails (on its JWO mapping), else the house-wide ``ALERT_EMAILS``."""
     if alert.store_id is not None:
-        from stores.models import JwoStoreMapping
+        from stores.selectors import store_settings
 
-        emails = (
-            JwoStoreMapping.objects.filter(store_id=alert.store_id)
-            .values_list("alert_emails", flat=True)
-            .first()
-        )
+        emails = store_settings(store=alert.store_id).alert_emails
         if emails and email_list(emails):
             return email_list(emails)
     return list(settings.ALERT_EMAILS)

@@ -144,7 +144,7 @@ def round_trip_floor(store) -> tuple[float, int]:
     from django.test.utils import CaptureQueriesContext
 
     from orders.models import Order
-    from stock import services
+    from stock import sales, services
 
     times = []
     with connection.cursor() as cursor:
@@ -160,15 +160,13 @@ def round_trip_floor(store) -> tuple[float, int]:
 
         reset_queries()
         prepared = []  # statements psycopg runs prepared, outside Django's query log
-        original = services._fetchall_prepared
-        services._fetchall_prepared = lambda sql, params: (
-            prepared.append(sql) or original(sql, params)
-        )
+        original = sales._fetchall_prepared
+        sales._fetchall_prepared = lambda sql, params: prepared.append(sql) or original(sql, params)
         try:
             with CaptureQueriesContext(connection) as captured:
                 services.stock_deplete_for_order(order=order)
         finally:
-            services._fetchall_prepared = original
+            sales._fetchall_prepared = original
         transaction.set_rollback(True)
     return pct(times, 0.5), len(captured.captured_queries) + len(prepared)
 

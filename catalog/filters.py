@@ -1,6 +1,7 @@
 import django_filters
 from django.db.models import F, Q
 
+from catalog.choices import SyncState
 from stores.models import Store
 
 from .models import StoreItem
@@ -42,12 +43,12 @@ class StoreItemFilterSet(django_filters.FilterSet):
         eligible = Q(item__eligibility_error="")
         return {
             "never": queryset.filter(eligible, sync_state="NEVER"),
-            "pending": queryset.filter(sync_state="PENDING"),
+            "pending": queryset.filter(sync_state=SyncState.PENDING),
             "in_sync": queryset.filter(sync_state="ACCEPTED", content_hash=F("accepted_hash")),
             "changed": queryset.filter(sync_state="ACCEPTED").exclude(
                 content_hash=F("accepted_hash")
             ),
-            "rejected": queryset.filter(sync_state="REJECTED"),
+            "rejected": queryset.filter(sync_state=SyncState.REJECTED),
             "archived": queryset.filter(sync_state="ARCHIVED"),
             "ineligible": queryset.exclude(eligible),
         }.get(value, queryset)

@@ -1,4 +1,4 @@
-"""Amazon's catalog rules, checked before anything is sent (contract: catalog §9). Pure
+"""Amazon's catalog rules, checked before anything is sent. Pure
 functions over plain values; an item that breaks one is flagged with the reason and not sent."""
 
 import re

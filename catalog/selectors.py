@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from stores.models import Merchant, Store
+from stores.models import Store
 
 from .models import CatalogSyncRun, StoreItem
 
@@ -21,11 +21,6 @@ def categories() -> list[str]:
         .values_list("item__category", flat=True)
         .distinct()
     )
-
-
-def current_merchant(user) -> Merchant | None:
-    """The merchant the console serves (one retailer per installation; the first one)."""
-    return Merchant.objects.order_by("pk").first()
 
 
 def skus_still_missing(*, store: Store, skus: list[str]) -> list[tuple[str, int | None]]:

@@ -27,6 +27,7 @@ from integrations.amazon import catalog as amazon_catalog
 from integrations.amazon.errors import AmazonError
 from jwo_console.exceptions import ApplicationError
 from stores.models import JwoStoreMapping, Store
+from stores.selectors import mapping_for_store
 
 from .choices import SyncRunKind, SyncRunStatus, SyncRunTrigger, SyncState, UploadKind
 from .models import CatalogSyncRun, CatalogSyncSchedule, CatalogUpload, StoreItem, needs_sending
@@ -45,7 +46,7 @@ def _log(run: CatalogSyncRun, line: str) -> None:
 
 
 def _mapping(store: Store) -> JwoStoreMapping:
-    mapping = JwoStoreMapping.objects.filter(store=store, is_active=True).first()
+    mapping = mapping_for_store(store=store, active_only=True)
     if mapping is None:
         raise ApplicationError(f"{store.name} is not mapped to an active JWO store; map it first.")
     return mapping

@@ -15,9 +15,10 @@ from jwo_console.csvsafe import CSV_CONTENT_TYPE
 from jwo_console.exceptions import ApplicationError
 from jwo_console.redirects import redirect_next, safe_next
 from stores.models import JwoStoreMapping, Store
+from stores.selectors import current_merchant
 
 from . import selectors, services, sync
-from .choices import SyncRunKind
+from .choices import SyncRunKind, SyncState
 from .filters import StoreItemFilterSet
 from .forms import ImportForm, ItemAddForm, ItemForm, ScheduleForm, SyncRequestForm
 from .models import CatalogImport, CatalogSyncRun, CatalogSyncSchedule, Item, StoreItem
@@ -51,7 +52,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
 def item_add(request: HttpRequest) -> HttpResponse:
     """Add item (Catalog → Items): the CSV's columns and a price per store, the import's rules.
     ``?sku=…&store=<pk>&next=<order page>`` pre-fills it from an order missing that SKU."""
-    merchant = selectors.current_merchant(request.user)
+    merchant = current_merchant(request.user)
     stores = list(Store.objects.filter(merchant=merchant).order_by("name")) if merchant else []
     initial = {"sku": request.GET.get("sku", "")[:255]}
     preselected = request.GET.get("store", "")
@@ -143,7 +144,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("catalog.add_catalogimport", raise_exception=True)
 def import_start(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
-    merchant = selectors.current_merchant(request.user)
+    merchant = current_merchant(request.user)
     if request.method == "POST" and form.is_valid():
         if merchant is None:
             messages.error(request, "Create a merchant and its stores first.")
@@ -164,7 +165,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("catalog.view_storeitem", raise_exception=True)
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
-    merchant = selectors.current_merchant(request.user)
+    merchant = current_merchant(request.user)
     rows = services.catalog_export_rows(merchant=merchant) if merchant else iter([""])
     response = StreamingHttpResponse(rows, content_type=CSV_CONTENT_TYPE)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
@@ -212,9 +213,9 @@ def sync_runs(request: HttpRequest) -> HttpResponse:
 @permission_required("catalog.view_catalogsyncrun", raise_exception=True)
 def sync_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(selectors.sync_runs(), pk=pk)
-    rejected = StoreItem.objects.filter(store=run.store, sync_state="REJECTED").select_related(
-        "item"
-    )
+    rejected = StoreItem.objects.filter(
+        store=run.store, sync_state=SyncState.REJECTED
+    ).select_related("item")
     page = Paginator(rejected.order_by("item__sku"), 50).get_page(request.GET.get("page"))
     return render(
         request,

@@ -1,5 +1,5 @@
 """The enum values Amazon documents for the connector's requests
-(../shared/jwo-api/identity-and-ordering.md, referenced from README), each widened by a setting
+(Amazon's public pages), each widened by a setting
 without a release: ``JWO_CONNECTOR_ENUM_EXTRA`` maps an enum's name to further values (from the
 environment: ``JWO_ENUM_<NAME>=VALUE,VALUE``). A value outside → 400 naming the field and the
 allowed values."""

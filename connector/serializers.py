@@ -1,4 +1,5 @@
-"""The contract's request shapes (jwo-api/identity-and-ordering.md). Unknown fields are ignored;
+"""The request shapes of the endpoints Amazon calls (docs/ARCHITECTURE.md "How to add …").
+Unknown fields are ignored;
 enums are checked against the documented values (connector/enums.py); both spellings Amazon's
 pages show are accepted — ``timestamp`` or ``eventTimestamp`` (epoch seconds), ``location`` or
 ``authLocation`` (the FAQ's)."""
@@ -6,7 +7,6 @@ pages show are accepted — ``timestamp`` or ``eventTimestamp`` (epoch seconds),
 import base64
 import binascii
 import re
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from stores.models import JwoStoreMapping
+from stores.selectors import active_mapping
 
 from .enums import EnumField, allowed
 
@@ -42,28 +42,6 @@ class AuthEventInput(serializers.Serializer):
             if "location" not in data and "authLocation" in data:
                 data["location"] = data["authLocation"]
         return super().to_internal_value(data)
-
-
-_MAPPINGS: dict[str, tuple[float, JwoStoreMapping | None]] = {}
-MAPPING_CACHE_SECONDS = 10.0
-
-
-def active_mapping(jwo_store_id: str) -> JwoStoreMapping | None:
-    """The active mapping of a JWO store id, cached for a few seconds per process: every call at
-    the gate needs it, and a mapping changes rarely (a change is seen within 10 s)."""
-    now = time.monotonic()
-    cached = _MAPPINGS.get(jwo_store_id)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    mapping = (
-        JwoStoreMapping.objects.select_related("store")
-        .filter(jwo_store_id=jwo_store_id, is_active=True)
-        .first()
-    )
-    if len(_MAPPINGS) > 10_000:
-        _MAPPINGS.clear()
-    _MAPPINGS[jwo_store_id] = (now + MAPPING_CACHE_SECONDS, mapping)
-    return mapping
 
 
 class StoreIdField(serializers.CharField):

@@ -1,4 +1,5 @@
-"""The request log and idempotency of the endpoints Amazon calls (STYLE.md guideline 6)."""
+"""The request log and idempotency of the endpoints Amazon calls
+(connector/pipeline.py stores every request through these)."""
 
 import hashlib
 import hmac
@@ -276,3 +277,23 @@ def scan_resolution_find(
     return ScanResolution.objects.filter(
         jwo_store_id=jwo_store_id, result_type=result_type, result_id=result_id
     ).first()
+
+
+def scan_resolve(*, mapping: Any, code: str) -> tuple[str, str]:
+    """ResolveScan for loyalty: the store's provider resolves the scanned code. Returns (the
+    result id, ACCEPT or REJECT); an accepted one is kept for GetScanDetails. A provider that
+    does not answer raises (the endpoint answers 500; Amazon follows the store's default)."""
+    from integrations.loyalty import loyalty_client
+
+    client = loyalty_client(mapping.loyalty_provider)
+    member = client.resolve(code)
+    if member is None:
+        return code[:255], "REJECT"
+    scan_resolution_record(
+        jwo_store_id=mapping.jwo_store_id,
+        result_id=member.member_id[:255],
+        result_type="LOYALTY",
+        provider=client.label,
+        promotion_ids=[f"{client.label}-{member.tier}".upper()] if member.tier else [],
+    )
+    return member.member_id, "ACCEPT"

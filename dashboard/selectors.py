@@ -132,7 +132,7 @@ def recovery_by_retry(scope: Scope, figures: OrderFigures) -> list[dict]:
                 "n": n,
                 "amount": amount,
                 "height": 0 if not top else max(2 if n else 0, round(120 * n / top)),
-                "url": scope.grid(status="COMPLETED", retries=retry),
+                "url": scope.grid(status=OrderStatus.COMPLETED, retries=retry),
             }
         )
     return bars

@@ -1,4 +1,4 @@
-"""The event feed (catalog-and-reporting.md §12): EventBridge delivers CART and PAYMENT events
+"""The event feed: EventBridge delivers CART and PAYMENT events
 to ``POST /feeds/events`` (an API destination) or to an SQS queue. Each event is stored first —
 ``id`` is unique, so an at-least-once redelivery changes nothing — and processed after, in a
 task. The schemas are not in the stored pages: the raw event is kept and fields are read under
@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from integrations.amazon.notifications import parse as parse_sns
 from stock.services import stock_deplete_for_cart_event
-from stores.models import JwoStoreMapping, email_list
+from stores.models import email_list
+from stores.selectors import mapping_for_jwo_store, store_settings
 
 from . import aws
 from .models import DECLINE_SUBTYPES, EventKind, EventStatus, FeedEvent, StoreContact
@@ -287,7 +288,7 @@ def feed_event_process(*, event: FeedEvent) -> FeedEvent:
                 raise ValueError("detail.storeId: missing (no store to book the event to)")
             if not event.trip_id:
                 raise ValueError("detail.shoppingTripId: missing (no trip to book the event to)")
-            mapping = JwoStoreMapping.objects.filter(jwo_store_id=event.jwo_store_id).first()
+            mapping = mapping_for_jwo_store(event.jwo_store_id)
             if mapping is None:
                 raise ValueError(f"detail.storeId: {event.jwo_store_id!r} is not mapped")
             event.store_id = mapping.store_id
@@ -346,11 +347,7 @@ def decline_notify(*, event: FeedEvent) -> int:
             "email", flat=True
         )
     )
-    alert_emails = (
-        JwoStoreMapping.objects.filter(store_id=event.store_id)
-        .values_list("alert_emails", flat=True)
-        .first()
-    )
+    alert_emails = store_settings(store=event.store_id).alert_emails
     emails = sorted(emails | set(email_list(alert_emails or "")))
     if not emails:
         return 0

@@ -1,4 +1,4 @@
-"""Intra-day files (catalog-and-reporting.md §11): Amazon writes a CSV to its bucket about every
+"""Intra-day files: Amazon writes a CSV to its bucket about every
 15 minutes and notifies through SNS → the retailer's SQS queue; a listing of the bucket prefix
 on a schedule catches any notification that never came.
 
@@ -26,6 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from integrations.amazon.notifications import parse as parse_sns
+from jwo_console.money import quantize
 from stores.models import JwoStoreMapping
 
 from . import aws
@@ -42,7 +43,6 @@ logger = logging.getLogger(__name__)
 
 CHUNK_ROWS = 500
 REQUIRED = ("trip_id", "store_id", "ordered_at")
-CENT = Decimal("0.01")
 MONEY_LIMIT = Decimal(10) ** (settings.MONEY_MAX_DIGITS - settings.MONEY_DECIMAL_PLACES)
 
 
@@ -68,7 +68,7 @@ def _money(value: str, name: str) -> Decimal | None:
         raise BadRow(f"{name}: {value[:40]!r} is not an amount") from None
     if not amount.is_finite() or abs(amount) >= MONEY_LIMIT:
         raise BadRow(f"{name}: {value[:40]!r} is not an amount")
-    return amount.quantize(CENT)
+    return quantize(amount, places=2)  # the files carry cents
 
 
 def _quantity(value: str) -> Decimal | None:

@@ -1,5 +1,6 @@
-"""Amazon's own records of the stores' orders: the intra-day CSV files (catalog-and-reporting.md
-§11) and the EventBridge event feed (§12). Raw input is kept as it came; what the console
+"""Amazon's own records of the stores' orders: the intra-day CSV files
+(feeds/intraday.py) and the EventBridge event feed (feeds/events.py). Raw input is kept as it
+came; what the console
 understood of it sits beside it, so that a row or an event can always be read again."""
 
 from django.conf import settings

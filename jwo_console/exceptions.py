@@ -1,4 +1,4 @@
-"""One domain exception tree (STYLE.md guideline 12).
+"""One domain exception tree.
 
 Services raise ``ApplicationError`` subclasses; views turn them into messages, the API into one
 JSON shape.

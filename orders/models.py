@@ -3,6 +3,7 @@ from django.db import models
 
 from jwo_console.models import BaseModel
 from shoppers.models import Shopper
+from stores.choices import DelegationMode
 from stores.models import Merchant, Store
 
 from .choices import ErrorStage, NextAction, OrderStatus, PromotionKind
@@ -72,7 +73,7 @@ class Order(BaseModel):
     )
     error_stage = models.CharField(max_length=10, choices=ErrorStage.choices, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
-    delegation_mode = models.CharField(max_length=10)
+    delegation_mode = models.CharField(max_length=10, choices=DelegationMode.choices)
     currency = models.CharField(max_length=3)
     sub_total = models.DecimalField(**MONEY, default=0)
     promotions_total = models.DecimalField(**MONEY, default=0)

@@ -1,5 +1,5 @@
-"""Pricing a cart: pure functions over plain data, no database (STYLE.md: services hold the
-rules; this is the arithmetic they use).
+"""Pricing a cart: pure functions over plain data, no database (orders/services.py holds the
+rules and reads the catalog; this is the arithmetic they use).
 
 Rules, in order, for each line:
 1. ``price`` = unit price times quantity (a weight item has a decimal quantity), rounded half-up.
@@ -18,14 +18,10 @@ promotions + tax``; ``total = sub_total - promotions_total + tax_total``. Delega
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0")
-
-
-def q(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+from jwo_console.money import ZERO, quantize
+from stores.choices import DelegationMode
 
 
 @dataclass(frozen=True)
@@ -104,13 +100,13 @@ def item_discount(promo: Promo, line: CartLine, price: Decimal) -> Decimal:
     if not promo.applies_to(line):
         return ZERO
     if promo.kind == "PERCENT_OFF":
-        return q(price * promo.percent / 100)
+        return quantize(price * promo.percent / 100)
     if promo.kind == "AMOUNT_OFF":  # per unit
-        return min(price, q(promo.amount * line.quantity))
+        return min(price, quantize(promo.amount * line.quantity))
     if promo.kind == "BUY_X_GET_Y" and promo.buy_qty > 0 and promo.get_qty > 0:
         group = promo.buy_qty + promo.get_qty
         free_units = int(line.quantity // group) * promo.get_qty
-        return min(price, q(line.unit_price * free_units))
+        return min(price, quantize(line.unit_price * free_units))
     return ZERO
 
 
@@ -119,7 +115,7 @@ def _spread(amount: Decimal, lines: list[PricedLine]) -> list[Decimal]:
     base = sum((p.net for p in lines), ZERO)
     if base <= 0:
         return [ZERO for _ in lines]
-    shares = [q(amount * p.net / base) for p in lines]
+    shares = [quantize(amount * p.net / base) for p in lines]
     largest = max(range(len(lines)), key=lambda i: lines[i].net)
     shares[largest] += amount - sum(shares, ZERO)
     return shares
@@ -136,8 +132,10 @@ def price_cart(
     """``tax_rates`` maps a tax code to a rate (0.07 for 7 %); ``""`` is the store's default.
     ``loyalty`` is (program name, percent off) for an identified member."""
     rates = tax_rates or {}
-    full = mode == "FULL"
-    priced = [PricedLine(line=line, price=q(line.unit_price * line.quantity)) for line in lines]
+    full = mode == DelegationMode.FULL
+    priced = [
+        PricedLine(line=line, price=quantize(line.unit_price * line.quantity)) for line in lines
+    ]
 
     if full:
         for p in priced:
@@ -159,7 +157,9 @@ def price_cart(
         if baskets and priced:
 
             def basket_value(promo: Promo) -> Decimal:
-                return min(net, q(net * promo.percent / 100) if promo.percent else promo.amount)
+                return min(
+                    net, quantize(net * promo.percent / 100) if promo.percent else promo.amount
+                )
 
             best_basket = max(baskets, key=basket_value)
             for p, share in zip(priced, _spread(basket_value(best_basket), priced), strict=True):
@@ -169,11 +169,11 @@ def price_cart(
         if loyalty is not None and loyalty[1] > 0:
             name, percent = loyalty
             for p in priced:
-                off = q(p.net * percent / 100)
+                off = quantize(p.net * percent / 100)
                 if off > 0:
                     p.promotions.append((name, off))
 
     for p in priced:
         p.tax_rate = rates.get(p.line.tax_code, rates.get("", ZERO))
-        p.tax = q(p.net * p.tax_rate)
+        p.tax = quantize(p.net * p.tax_rate)
     return PricedCart(lines=priced)

@@ -23,7 +23,9 @@ from jwo_console.exceptions import ApplicationError
 from jwo_console.queueing import send_on_commit
 from shoppers.models import Shopper
 from shoppers.services import gate_authorized_amount
+from stores.choices import DelegationMode
 from stores.models import JwoStoreMapping
+from stores.selectors import mapping_for_store
 
 from . import pricing
 from .choices import ORDER_TRANSITIONS, ErrorStage, NextAction, OrderStatus
@@ -269,9 +271,9 @@ def _loyalty(order: Order) -> tuple[tuple[str, Decimal] | None, str]:
     store's provider — before any transaction opens. The second value is an error to report."""
     from integrations.loyalty import LoyaltyUnavailable, loyalty_client
 
-    if order.delegation_mode != "FULL" or not order.trip.loyalty_ids:
+    if order.delegation_mode != DelegationMode.FULL or not order.trip.loyalty_ids:
         return None, ""
-    mapping = JwoStoreMapping.objects.filter(store=order.store).first()
+    mapping = mapping_for_store(store=order.store_id)
     if mapping is None:
         return None, ""
     client = loyalty_client(mapping.loyalty_provider)
@@ -391,7 +393,9 @@ def _pricing_failed(
         due: datetime | None = now + timedelta(seconds=settings.JWO_TRANSIENT_RETRY_SECONDS)
         due = due if due < order.retry_by else None
     else:
-        failures = order.events.filter(type="status_changed", parameters__to="ERROR").count()
+        failures = order.events.filter(
+            type="status_changed", parameters__to=OrderStatus.ERROR
+        ).count()
         due = next_retry_at(order=order, retry_no=failures + 1, now=now)
     return order_transition(
         order=order,

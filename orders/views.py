@@ -5,7 +5,7 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
-from catalog.selectors import current_merchant
+from stores.selectors import current_merchant
 
 from .forms import PromotionForm, TaxRateForm
 from .models import Promotion, TaxRate

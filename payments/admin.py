@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from jwo_console.admin import ReadOnlyAdminMixin
 from jwo_console.exceptions import ApplicationError
 from orders.admin import OrderAdmin
+from orders.choices import OrderStatus
 from orders.models import Order
 
 from . import services
@@ -80,5 +81,9 @@ class OrderWithPaymentsAdmin(OrderAdmin):
                 self.message_user(request, f"{order}: {exc.message}", messages.ERROR)
                 continue
             order.refresh_from_db()
-            level = messages.SUCCESS if order.status in ("PAID", "COMPLETED") else messages.WARNING
+            level = (
+                messages.SUCCESS
+                if order.status in (OrderStatus.PAID, OrderStatus.COMPLETED)
+                else messages.WARNING
+            )
             self.message_user(request, f"{order}: {order.status} {order.error_message}", level)

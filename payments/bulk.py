@@ -12,10 +12,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from jwo_console.exceptions import ApplicationError
+from orders.choices import OrderStatus
 from orders.models import Order
 
 from . import services
-from .choices import AttemptTrigger
+from .choices import AttemptStatus, AttemptTrigger
 
 MAX_BULK_RETRY = 50  # one grid page
 
@@ -53,13 +54,13 @@ def retry_one(*, order: Order, actor: AbstractBaseUser | None) -> RetryOutcome:
     except ApplicationError as exc:
         return RetryOutcome(order.pk, pid, "error", exc.message)
     order.refresh_from_db()
-    if order.status in ("PAID", "COMPLETED"):
+    if order.status in (OrderStatus.PAID, OrderStatus.COMPLETED):
         text = f"paid — captured {order.captured_amount} {order.currency}."
         return RetryOutcome(order.pk, pid, "success", text)
-    if attempt is not None and attempt.status == "PENDING":
+    if attempt is not None and attempt.status == AttemptStatus.PENDING:
         text = "the processor answered PENDING; asked again shortly."
         return RetryOutcome(order.pk, pid, "warning", text)
-    if attempt is None and order.status == "ERROR":
+    if attempt is None and order.status == OrderStatus.ERROR:
         return RetryOutcome(order.pk, pid, "error", f"still in error — {order.error_message}")
     return RetryOutcome(order.pk, pid, "error", order.error_message or order.status)
 

@@ -54,7 +54,7 @@ class RefundStatus(models.TextChoices):
 
 
 class RefundReason(models.TextChoices):
-    """Amazon's refundReasonCode values (payments-and-checkout.md §6)."""
+    """Amazon's refundReasonCode values."""
 
     DAMAGED_ITEM = "DAMAGED_ITEM", "Damaged item"
     EXPIRED_ITEM = "EXPIRED_ITEM", "Expired item"
@@ -63,7 +63,7 @@ class RefundReason(models.TextChoices):
     OTHER = "OTHER", "Other"
 
 
-# The share of the order total a retry asks for (ARCHITECTURE "How the money flows" step 5).
+# The share of the order total a retry asks for (payments/rules.py ``retry_plan``).
 # Retry 0 is the first attempt. From retry 7 on, the gate's pre-auth is captured instead.
 AUTHORIZED_FROM_RETRY = 7
 RETRY_PERCENT: dict[int, Decimal] = {

@@ -40,15 +40,16 @@ from integrations.amazon import payments as payments_api
 from integrations.amazon.errors import AmazonError, AmazonTransientError
 from integrations.amazon.money import PaymentMoney
 from jwo_console.exceptions import ApplicationError, ConflictError
-from jwo_console.money import quantize
+from jwo_console.money import ZERO, quantize
 from orders.choices import ErrorStage, NextAction, OrderStatus
 from orders.models import Order
 from orders.services import order_event, order_next_action, order_price, order_transition
 from shoppers.choices import LedgerKind
+from shoppers.ledger import book_debt, debt_reference, ledger_book, ledger_has, ledger_party
 from shoppers.models import LedgerEntry
-from shoppers.services import ledger_book, ledger_has
 from stores.choices import PaymentMode, TripPolicy
 from stores.models import JwoStoreMapping
+from stores.selectors import store_settings
 
 from .choices import (
     PAYOFF_UNFINISHED,
@@ -63,7 +64,6 @@ from .reports import payment_status_report_queue
 from .rules import next_retry_at, order_retry_state, retry_plan, retry_state_message
 
 logger = logging.getLogger(__name__)
-ZERO = Decimal("0")
 
 
 class PaymentInProgress(ConflictError):
@@ -230,8 +230,8 @@ def _attempt_reclaim(
 def _attempt_create(
     *, order: Order, trigger: str, actor: AbstractBaseUser | None, lease: datetime
 ) -> PaymentAttempt:
-    mapping = JwoStoreMapping.objects.filter(store=order.store).first()
-    service = mapping.payment_mode if mapping else PaymentMode.PAYMENT_SERVICE
+    mapping = store_settings(store=order.store_id)
+    service = mapping.payment_mode
     attempts = list(order.payment_attempts.order_by("-attempt_no"))
     attempt_no = 0 if not attempts else attempts[0].attempt_no + 1
     if trigger == AttemptTrigger.MANUAL:  # a staff retry takes no automatic slot
@@ -289,11 +289,12 @@ def _retry_no(attempts: list[PaymentAttempt]) -> int:
     return last.retry_no + 1
 
 
-def trip_authorized_amount(*, order: Order, mapping: JwoStoreMapping | None) -> tuple[Decimal, str]:
+def trip_authorized_amount(*, order: Order, mapping: JwoStoreMapping) -> tuple[Decimal, str]:
     """What Amazon says is authorized on this trip: the amount the gate decision set for it
     (F&A ADJUST) when the trip carries one, else the newest amount an AdjustCharge answer
     reported (above zero: a DECLINED answer's 0 says nothing about the pre-auth), else the
-    store's pre-auth setting. The attempt records which one it used."""
+    store's pre-auth setting (``mapping``: stores.selectors.store_settings). The attempt records
+    which one it used."""
     trip_amount = order.trip.authorized_amount
     if trip_amount is not None and trip_amount > 0:
         return trip_amount, AuthorizedSource.TRIP
@@ -306,9 +307,7 @@ def trip_authorized_amount(*, order: Order, mapping: JwoStoreMapping | None) -> 
     )
     if answered is not None:
         return answered, AuthorizedSource.ADJUST_ANSWER
-    field = JwoStoreMapping._meta.get_field("preauth_amount")
-    preauth = mapping.preauth_amount if mapping else field.get_default()
-    return preauth, AuthorizedSource.STORE_SETTING
+    return mapping.preauth_amount, AuthorizedSource.STORE_SETTING
 
 
 def _due(*, order: Order, trigger: str, now: datetime) -> bool:
@@ -560,7 +559,8 @@ def _run_checkout(*, attempt: PaymentAttempt, order: Order, now: datetime):
             now=now,
         )
     # Idempotent by the trip id with the identical payload: resending after a lost answer is
-    # safe (payments-and-checkout §2.4), so CHECKOUT_SENT resumes rather than resolves.
+    # safe (``retry_safe`` in integrations/amazon/checkout.py), so CHECKOUT_SENT resumes rather
+    # than resolves.
     mark(attempt, step=AttemptStep.CHECKOUT_SENT)
     result = checkout_api.client().checkout_cart(request)
     record_call(attempt, "CheckoutCart", request.to_wire(), {"orderId": result.order_id})
@@ -584,32 +584,6 @@ def error_stage(attempt: PaymentAttempt) -> str:
     if attempt.service == PaymentMode.CHECKOUT_SERVICE:
         return ErrorStage.CHECKOUT
     return ErrorStage.PAYMENT
-
-
-def debt_reference(order: Order) -> str:
-    return f"order:{order.pk}:debt"
-
-
-def ledger_party(order: Order) -> dict[str, Any]:
-    """Who owes: the app shopper, or for a card entry Amazon's id of the card's shopper (the id
-    F&A asks about at the gate)."""
-    trip = order.trip
-    if trip.shopper_id:
-        return {"shopper": trip.shopper, "card_token": "", "trip_id": trip.trip_id}
-    card = trip.amazon_shopper_id or trip.payment_source_id
-    return {"shopper": None, "card_token": card, "trip_id": trip.trip_id}
-
-
-def book_debt(order: Order) -> None:
-    """The whole order is owed from its first decline (once: the reference is unique)."""
-    ledger_book(
-        reference=debt_reference(order),
-        kind=LedgerKind.DEBT,
-        amount=order.total,
-        currency=order.currency,
-        note=f"Order {order.purchase_id}: payment declined",
-        **ledger_party(order),
-    )
 
 
 def _book_tenders(*, order: Order, attempt: PaymentAttempt, captured: Decimal) -> Decimal:
@@ -934,7 +908,7 @@ def payment_resolve(
     record (GetTransactionalData) first.
 
     Amazon's pages say neither what a second capture does nor when the transactional data is
-    ready (payments-and-checkout §5, §7.1 "not found"). The careful reading taken here: the
+    ready (a read may answer "not found"). The careful reading taken here: the
     settlement references (``cardStatementTransactionId``, ``reconciliationId``) belong to a
     captured transaction — an authorization alone has no statement line. So:
 

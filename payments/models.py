@@ -25,7 +25,7 @@ MONEY = {"max_digits": settings.MONEY_MAX_DIGITS, "decimal_places": settings.MON
 
 
 class PaymentAttempt(BaseModel):
-    """One try at getting an order paid (STYLE.md guidelines 3 and 5).
+    """One try at getting an order paid (docs/ARCHITECTURE.md "States").
 
     The row is committed before any remote call, with a unique idempotency key. ``step`` records
     how far it got, so that a crash or a timeout is finished by resuming *this* attempt with the
@@ -81,7 +81,7 @@ class PaymentAttempt(BaseModel):
             # both start one.
             models.UniqueConstraint(
                 fields=["order"],
-                condition=Q(status="STARTED"),
+                condition=Q(status=AttemptStatus.STARTED),
                 name="attempt_one_open_per_order",
             ),
         ]

@@ -1,8 +1,6 @@
 """A shopper's outstanding balance and paying it off in the portal (services for ``Payoff``).
 
-Whose balance (``Party``): an app shopper (their ledger), the cards Amazon knows an e-mailed
-card-entry shopper by (the ledger entries under those card ids), or — for a shopper who found a
-trip by card details — that one trip only.
+Whose balance is a ``Party`` (shoppers/ledger.py, with the ledger's balances and bookings).
 
 Paying it off, exactly once:
 
@@ -24,28 +22,30 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
 from django.utils import timezone
 
 from integrations.processor import client as processor_api
 from integrations.processor.client import ProcessorError, ProcessorUnavailable
 from jwo_console.exceptions import ApplicationError, ConflictError
-from jwo_console.money import quantize
+from jwo_console.money import ZERO
 from orders.choices import OrderStatus
 from orders.models import Order
 from orders.services import order_event, order_transition
 from shoppers.choices import LedgerKind
-from shoppers.models import LedgerEntry, Shopper
-from shoppers.services import ledger_book, trip_outstanding
+from shoppers.ledger import (
+    Party,
+    ledger_book,
+    ledger_party,
+    party_owed_by_trip,
+    trip_outstanding,
+)
 
 from . import signals
 from .choices import PAYOFF_UNFINISHED, AttemptStatus, OwedReason, PayoffStatus, TenderKind
-from .engine import ledger_party
 from .models import Payoff, Tender
 from .reports import payment_status_report_queue
 
 logger = logging.getLogger(__name__)
-ZERO = Decimal("0")
 
 
 class NothingOwed(ApplicationError):
@@ -54,33 +54,6 @@ class NothingOwed(ApplicationError):
 
 class PayoffInProgress(ConflictError):
     pass
-
-
-@dataclass(frozen=True)
-class Party:
-    """Whose balance. ``trip_ids`` alone: a card lookup's single trip."""
-
-    shopper: Shopper | None = None
-    card_tokens: tuple[str, ...] = ()
-    trip_ids: tuple[str, ...] = ()
-
-    @property
-    def key(self) -> str:
-        if self.shopper is not None:
-            return f"shopper:{self.shopper.pk}"
-        if self.card_tokens:
-            return "card:" + ",".join(sorted(self.card_tokens))[:290]
-        return "trip:" + ",".join(sorted(self.trip_ids))[:290]
-
-    def ledger_filter(self) -> Q:
-        q = Q(pk__in=[])
-        if self.shopper is not None:
-            q |= Q(shopper=self.shopper)
-        if self.card_tokens:
-            q |= Q(shopper__isnull=True, card_token__in=self.card_tokens)
-        if self.trip_ids and self.shopper is None and not self.card_tokens:
-            q |= Q(trip_id__in=self.trip_ids)
-        return q
 
 
 @dataclass(frozen=True)
@@ -112,41 +85,11 @@ def _reason(order: Order, now: datetime) -> str:
     return OwedReason.DECLINED
 
 
-@dataclass(frozen=True)
-class BalanceSummary:
-    total: Decimal
-    currency: str
-    trips: int
-
-
-def _owed_by_trip(party: Party) -> tuple[dict[str, dict], Decimal]:
-    sums = (
-        LedgerEntry.objects.filter(party.ledger_filter())
-        .values("trip_id", "currency")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    rows = [{**row, "total": quantize(row["total"] or ZERO, row["currency"])} for row in sums]
-    owed = {row["trip_id"]: row for row in rows if row["total"] > 0}
-    credit = sum((-row["total"] for row in rows if row["total"] < 0), ZERO)
-    return owed, credit
-
-
-def balance_summary(*, party: Party) -> BalanceSummary:
-    """What is owed and for how many trips, from the ledger alone (the trips page's banner)."""
-    owed, _ = _owed_by_trip(party)
-    if not owed:
-        return BalanceSummary(ZERO, "USD", 0)
-    currency = next(iter(owed.values()))["currency"]
-    rows = [row for row in owed.values() if row["currency"] == currency]
-    return BalanceSummary(sum((r["total"] for r in rows), ZERO), currency, len(rows))
-
-
 def balance_for(*, party: Party, now: datetime | None = None) -> Balance:
     """The balance and its breakdown by trip (oldest first). Store credit (a negative sum on a
     trip) is reported apart and not netted against what other trips owe."""
     now = now or timezone.now()
-    owed, credit = _owed_by_trip(party)
+    owed, credit = party_owed_by_trip(party)
     orders = (
         Order.objects.filter(trip__trip_id__in=list(owed))
         .select_related("trip", "store")
@@ -262,7 +205,9 @@ def _cancel(payoff: Payoff, *, reason: str) -> None:
             raise PayoffInProgress(
                 "The card processor did not answer about your last payment. Try again shortly."
             ) from exc
-        if session.status == "PAID":  # paid a moment ago: book it instead of cancelling
+        if (
+            session.status == processor_api.SESSION_PAID
+        ):  # paid a moment ago: book it instead of cancelling
             payoff_confirm(payoff_id=payoff.pk)
             return
     Payoff.objects.filter(pk=payoff.pk, status__in=PAYOFF_UNFINISHED).update(
@@ -298,7 +243,7 @@ def payoff_confirm(*, payoff_id: int, now: datetime | None = None) -> Payoff:
         )
         payoff.refresh_from_db()
         return payoff
-    if session.status != "PAID":
+    if session.status != processor_api.SESSION_PAID:
         return payoff
     if session.amount != payoff.amount or session.currency != payoff.currency:
         logger.error(

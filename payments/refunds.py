@@ -18,13 +18,13 @@ from integrations.amazon import payments as payments_api
 from integrations.amazon.errors import AmazonError, AmazonTransientError
 from integrations.amazon.money import PaymentMoney
 from jwo_console.exceptions import ApplicationError
-from jwo_console.money import quantize
+from jwo_console.money import ZERO, quantize
 from jwo_console.queueing import send_on_commit
 from orders.models import Order
 from orders.services import order_event
 from stock.services import stock_return_for_refund
 from stores.choices import PaymentMode
-from stores.models import JwoStoreMapping
+from stores.selectors import store_settings
 
 from . import signals
 from .choices import AttemptStatus, RefundReason, RefundStatus
@@ -33,7 +33,6 @@ from .engine import trip_ref as _trip_ref
 from .models import Refund
 
 logger = logging.getLogger(__name__)
-ZERO = Decimal("0")
 
 
 SEND_LEASE_SECONDS = 90  # longer than the transport's tries of one Refund call
@@ -71,8 +70,7 @@ def _paid_through(order: Order) -> str:
     )
     if service:
         return service
-    mapping = JwoStoreMapping.objects.filter(store_id=order.store_id).first()
-    return mapping.payment_mode if mapping else PaymentMode.PAYMENT_SERVICE
+    return store_settings(store=order.store_id).payment_mode
 
 
 def refund_deadline(*, order: Order) -> datetime:
@@ -190,8 +188,7 @@ def refund_request_by_shopper(
         lines=lines,
         now=now,
     )
-    mapping = JwoStoreMapping.objects.filter(store_id=order.store_id).first()
-    limit = mapping.refund_auto_approve_limit if mapping else ZERO
+    limit = store_settings(store=order.store_id).refund_auto_approve_limit
     if limit > 0 and refund.amount <= limit:
         refund = refund_auto_approve(refund=refund)
     return refund

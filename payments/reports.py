@@ -13,7 +13,6 @@ keeps); the time sent is the outcome's time, not the send time.
 
 import logging
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -22,23 +21,23 @@ from django.utils import timezone
 from integrations.amazon import feedback as feedback_api
 from integrations.amazon.errors import AmazonError, AmazonRejectedError
 from integrations.amazon.money import PaymentMoney
+from jwo_console.money import ZERO
 from jwo_console.queueing import send_on_commit
 from orders.models import Order
-from shoppers.services import trip_outstanding
+from shoppers.ledger import trip_outstanding
 from stores.choices import FraudAbuseStrategy, PaymentMode
-from stores.models import JwoStoreMapping
+from stores.selectors import mapping_for_store
 
 from .choices import ReportStatus
 from .models import PaymentStatusReport
 
 logger = logging.getLogger(__name__)
-ZERO = Decimal("0")
 
 
 def reports_amazon(order: Order) -> bool:
     """Amazon tracks the shopper's balance when the store's F&A is Amazon-managed and the
     retailer takes the payments (Payment Service); the Checkout Service's debts are Amazon's."""
-    mapping = JwoStoreMapping.objects.filter(store_id=order.store_id).first()
+    mapping = mapping_for_store(store=order.store_id)
     return (
         mapping is not None
         and mapping.fa_strategy == FraudAbuseStrategy.AMAZON_MANAGED

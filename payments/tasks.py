@@ -1,4 +1,4 @@
-"""Thin Celery wrappers: ids in, one service call (STYLE.md guideline 7).
+"""Thin Celery wrappers: ids in, one service call.
 
 Money tasks acknowledge late and go back to the queue when their worker is lost
 (``CELERY_TASK_ACKS_LATE``, ``CELERY_TASK_REJECT_ON_WORKER_LOST`` in settings); every service

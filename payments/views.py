@@ -1,7 +1,7 @@
 """The order grid (Financial → Orders), the order page, Retry and staff refunds.
 
 The grid lives here rather than in ``orders/`` because its Retry and Refund buttons call the
-payments services, and ``orders`` sits below ``payments`` (ARCHITECTURE "Layering").
+payments services, and ``orders`` sits below ``payments`` (docs/ARCHITECTURE.md "Apps and layers").
 """
 
 import re
@@ -22,6 +22,7 @@ from jwo_console.exceptions import ApplicationError
 from jwo_console.forms import parse_money
 from jwo_console.paginator import CappedPaginator
 from jwo_console.redirects import safe_next
+from orders.choices import ErrorStage, OrderStatus
 from orders.filters import OrderFilterSet
 from orders.models import Order
 
@@ -154,7 +155,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order.retry_state = services.order_retry_state(order=order)
     named = (
         MISSING_SKU.findall(order.error_message)
-        if order.status == "ERROR" and order.error_stage == "PRICING"
+        if order.status == OrderStatus.ERROR and order.error_stage == ErrorStage.PRICING
         else []
     )
     missing_skus = skus_still_missing(store=order.store, skus=named)
@@ -179,7 +180,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "tenders": order.tenders.all(),
             "preauth_near_expiry": services.preauth_near_expiry(order=order),
             "review_attempt": order.payment_attempts.filter(status=AttemptStatus.STARTED).first()
-            if order.status == "REVIEW"
+            if order.status == OrderStatus.REVIEW
             else None,
             "capture_again_risk": services.CAPTURE_AGAIN_RISK,
             "missing_skus": missing_skus,
@@ -300,9 +301,9 @@ def order_refund(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return _back(request, order)
-    if refund.status == "REFUNDED":
+    if refund.status == RefundStatus.REFUNDED:
         messages.success(request, f"Refunded {refund.amount} {refund.currency}.")
-    elif refund.status == "APPROVED":
+    elif refund.status == RefundStatus.APPROVED:
         messages.warning(
             request, "Amazon did not answer; the refund is resent with the same request id."
         )

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from fpdf import FPDF
 
+from orders.choices import OrderStatus
+
 
 def _t(value: object) -> str:
     text = str(value).replace("\u2014", "-").replace("\u2013", "-").replace("\u2026", "...")
@@ -74,7 +76,7 @@ def receipt_pdf(context: dict) -> bytes:
         ("Total", order.total),
     ]
     owed = context.get("owed") or Decimal("0")
-    unpaid = owed > 0 or order.status == "ERROR"
+    unpaid = owed > 0 or order.status == OrderStatus.ERROR
     due = owed if owed > 0 else max(order.total - order.captured_amount, Decimal("0"))
     if unpaid:
         totals.append(("Paid", order.captured_amount))

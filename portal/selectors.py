@@ -1,4 +1,6 @@
-"""Every read the portal makes goes through these, scoped to the signed-in shopper."""
+"""Every read the portal makes goes through these, scoped to the signed-in shopper. Receipts
+are read through the order (``receipt``) and balances through shoppers/ledger.py, so nothing
+here imports payments."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -6,9 +8,9 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from orders.choices import OrderStatus
 from orders.models import Order
-from payments.models import PaymentReceipt
-from payments.payoffs import Party
+from shoppers.ledger import Party
 from shoppers.models import Shopper
 
 from .access import PortalAccess
@@ -28,9 +30,9 @@ def _scope_q(access: PortalAccess) -> Q:
         email = access.email.lower()
         shopper_ids = list(Shopper.objects.filter(email__iexact=email).values_list("pk", flat=True))
         extra_ids += list(
-            PaymentReceipt.objects.filter(shopper_email=email, order__trip__shopper__isnull=True)
-            .order_by("-order_id")
-            .values_list("order_id", flat=True)[:CARD_TRIPS_PER_ADDRESS]
+            Order.objects.filter(receipt__shopper_email=email, trip__shopper__isnull=True)
+            .order_by("-receipt__order_id")
+            .values_list("pk", flat=True)[:CARD_TRIPS_PER_ADDRESS]
         )
     if shopper_ids and extra_ids:
         app = Order.objects.filter(trip__shopper_id__in=shopper_ids).order_by().values("pk")
@@ -45,7 +47,7 @@ def orders_for(access: PortalAccess) -> QuerySet[Order]:
     """The shopper's orders, newest trip first. Nothing else, ever."""
     return (
         Order.objects.filter(_scope_q(access))
-        .exclude(status="PENDING")
+        .exclude(status=OrderStatus.PENDING)
         .select_related("trip", "store", "receipt")
         .order_by("-trip__ended_at", "-pk")
     )
@@ -87,9 +89,9 @@ def cards_for(access: PortalAccess) -> list[tuple[str, str]]:
     """The cards on the shopper's receipts, for the filter: (value, label)."""
     newest = list(orders_for(access).values_list("pk", flat=True)[:500])  # the newest trips
     pairs = (
-        PaymentReceipt.objects.filter(order_id__in=newest)
-        .exclude(tail="")
-        .values_list("brand", "tail")
+        Order.objects.filter(pk__in=newest, receipt__isnull=False)
+        .exclude(receipt__tail="")
+        .values_list("receipt__brand", "receipt__tail")
         .order_by()
         .distinct()
     )
@@ -102,11 +104,9 @@ def party_for(access: PortalAccess) -> Party:
     if access.email:
         shopper = Shopper.objects.filter(email__iexact=access.email).first()
         cards = (
-            PaymentReceipt.objects.filter(
-                shopper_email=access.email.lower(), order__trip__shopper=None
-            )
-            .exclude(order__trip__amazon_shopper_id="")
-            .values_list("order__trip__amazon_shopper_id", flat=True)
+            Order.objects.filter(receipt__shopper_email=access.email.lower(), trip__shopper=None)
+            .exclude(trip__amazon_shopper_id="")
+            .values_list("trip__amazon_shopper_id", flat=True)
             .order_by()
             .distinct()
         )
@@ -118,7 +118,7 @@ def party_for(access: PortalAccess) -> Party:
 def email_known(email: str) -> bool:
     return (
         Shopper.objects.filter(email__iexact=email).exists()
-        or PaymentReceipt.objects.filter(shopper_email=email.lower()).exists()
+        or Order.objects.filter(receipt__shopper_email=email.lower()).exists()
     )
 
 

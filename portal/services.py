@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jwo_console.exceptions import ApplicationError
+from orders.choices import OrderStatus
 from orders.models import Order
 
 from . import ratelimit
@@ -105,7 +106,9 @@ def card_lookup(*, lookup: CardLookup, ip: str | None) -> Order | None:
     shown before one matches. Every try counts against the IP's limit."""
     if not ratelimit.hit(settings.PORTAL_LOOKUP_RATE_PER_IP, "lookup-ip", ip or "?"):
         raise TooManyRequests("Too many lookups from here. Try again in an hour.")
-    orders = Order.objects.select_related("trip", "store", "receipt").exclude(status="PENDING")
+    orders = Order.objects.select_related("trip", "store", "receipt").exclude(
+        status=OrderStatus.PENDING
+    )
     if lookup.statement_id:
         statement_id = lookup.statement_id.strip().upper()  # stored upper-case, indexed
         matches = list(orders.filter(receipt__card_statement_transaction_id=statement_id)[:2])

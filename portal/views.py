@@ -21,6 +21,7 @@ from payments import payoffs
 from payments import services as payments
 from payments.choices import PayoffStatus, RefundStatus
 from payments.models import Payoff
+from shoppers import ledger
 
 from . import access, selectors, services
 from .forms import CardLookupForm, EmailForm, ReceiptFilterForm, RefundForm
@@ -183,7 +184,7 @@ def receipts(request: HttpRequest) -> HttpResponse:
             orders[:2000], date_from=filters.get("date_from"), date_to=filters.get("date_to")
         )
     page = TripsPaginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
-    balance = payoffs.balance_summary(party=selectors.party_for(request.portal))
+    balance = ledger.balance_summary(party=selectors.party_for(request.portal))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -362,7 +363,7 @@ def payoff_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     payoff = Payoff.objects.filter(public_id=public_id, party=party).first()
     if payoff is None:
         raise Http404("No such payment.")
-    remaining = payoffs.balance_summary(party=selectors.party_for(request.portal))
+    remaining = ledger.balance_summary(party=selectors.party_for(request.portal))
     return render(
         request,
         "portal/payoff.html",

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from feeds.models import AmazonOrder
+from orders.choices import OrderStatus
 from orders.models import Order
 from stores.models import Store
 
@@ -45,11 +46,11 @@ def store_today(*, store: Store, now: datetime | None = None) -> date:
 
 
 def our_groups(status: str, total: Decimal, captured: Decimal) -> set[str]:
-    if status in ("PAID", "COMPLETED"):
+    if status in (OrderStatus.PAID, OrderStatus.COMPLETED):
         if captured > 0:
             return {"charged"}
         return {"cancelled"} if total == 0 else {"cancelled", "declined"}
-    if status == "ERROR":
+    if status == OrderStatus.ERROR:
         return {"declined", "open"}
     return {"open"}
 

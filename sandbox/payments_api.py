@@ -92,7 +92,8 @@ def capture_charge(data: dict):
     if trip.captured_amount > 0:
         if amount == trip.captured_amount:
             # The same capture again (a retailer finishing an attempt whose answer it lost):
-            # a replay, nothing more is taken (contract §2.4: repeat only with the same amount).
+            # a replay, nothing more is taken (repeat only with the same amount:
+            # integrations/amazon/payments.py).
             trip.capture_replays += 1
             trip.save(update_fields=["capture_replays", "updated_at"])
             return 200, None
@@ -259,7 +260,7 @@ def checkout_cart(data: dict):
 
     ``unitPrice.price`` is read as the line's shelf amount (``JWO_CHECKOUT_PRICE_PER=line``,
     the default) or as a per-unit price multiplied by the quantity (``unit``): the public page
-    does not say which (contract §8.1).
+    does not say which.
     """
     trip_id = v.string(data, "idempotentShoppingTripId", pattern=v.TRIP_ID, msg=INVALID)
     store_id = v.string(data, "storeId", pattern=v.STORE_ID, msg=INVALID)

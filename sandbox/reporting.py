@@ -1,5 +1,6 @@
-"""Amazon's data reporting, played from the sandbox's own state (catalog-and-reporting.md
-§11-12): intra-day CSV files written to moto's S3 with an SNS-shaped S3 notification sent to
+"""Amazon's data reporting, played from the sandbox's own state (read by feeds/intraday.py
+and feeds/events.py): intra-day CSV files written to moto's S3 with an SNS-shaped S3
+notification sent to
 the retailer's SQS queue, and CART / PAYMENT events posted to the console's event feed as an
 EventBridge API destination would (``X-JWO-Event-Key``).
 

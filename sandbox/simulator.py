@@ -8,7 +8,7 @@ from what Amazon knows of the store's catalog (``POST /v1/order/purchases``), wi
 empty carts, unknown SKUs and group trips. Every request carries the connector's shared secret
 (``X-JWO-Connector-Secret``), as the API Gateway in front would add it.
 
-Payloads follow the contract (jwo-api/identity-and-ordering.md §1, §3.1, §4.2, §5.1) with the
+Payloads follow the request shapes in connector/serializers.py, with the
 spellings the reference pages use (``timestamp``/``location``).
 """
 

@@ -1,4 +1,4 @@
-"""Request validation exactly as the contract describes it (jwo-api/*.md), raising
+"""Request validation as Amazon's pages describe it, raising
 ``Invalid(error_msg, detail)`` that the gateway turns into Amazon's 400 body."""
 
 import re

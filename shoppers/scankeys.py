@@ -1,5 +1,5 @@
 """Our Scan Key Code: what the app draws as a QR code and Amazon sends back, Base64-encoded, in
-``identityKey``. Amazon's rules (contract: identity §1.6): alphanumeric only, a customer
+``identityKey``. Amazon's rules: alphanumeric only, a customer
 prefix, a recognition token that maps to a record of ours, a timestamp no older than 30-90 s
 when the shopper scans it. Layout, 43 characters:
 

@@ -1,5 +1,5 @@
-"""The gate's decisions and the shopper's standing (ARCHITECTURE: the ledger lives here so the
-gate can read it without reaching up into payments)."""
+"""The gate's decisions (docs/ARCHITECTURE.md "The money path", step 1); the balances they read
+are in shoppers/ledger.py, below payments."""
 
 import hashlib
 import logging
@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from jwo_console.money import quantize
@@ -19,63 +18,11 @@ from stores.models import JwoStoreMapping
 
 from . import scankeys
 from .choices import EntryMethod, GateReason
-from .models import AppScanKey, GateDecision, LedgerEntry, Shopper
+from .ledger import card_outstanding_balance, shopper_outstanding_balance
+from .models import AppScanKey, GateDecision, Shopper
 
 logger = logging.getLogger(__name__)
 FUTURE_SKEW = timedelta(seconds=5)
-
-
-def shopper_outstanding_balance(*, shopper: Shopper) -> Decimal:
-    """What the shopper owes (positive) or has in credit (negative), to the cent."""
-    return quantize(shopper.ledger.aggregate(total=Sum("amount"))["total"] or Decimal("0"))
-
-
-def card_outstanding_balance(*, card_token: str) -> Decimal:
-    """What a card-entry shopper (known to us only by Amazon's card id) owes."""
-    total = LedgerEntry.objects.filter(card_token=card_token).aggregate(total=Sum("amount"))
-    return quantize(total["total"] or Decimal("0"))
-
-
-def ledger_book(
-    *,
-    reference: str,
-    kind: str,
-    amount: Decimal,
-    currency: str,
-    shopper: Shopper | None = None,
-    card_token: str = "",
-    trip_id: str = "",
-    note: str = "",
-) -> LedgerEntry:
-    """Book one entry on a shopper's (or a card's) standing, once per ``reference``: the unique
-    constraint is the idempotency, so a retried booking returns the entry already made.
-    Positive amounts are owed; payments are negative."""
-    if shopper is None and not card_token:
-        raise ValueError("a ledger entry needs a shopper or a card token")
-    try:
-        with transaction.atomic():
-            return LedgerEntry.objects.create(
-                reference=reference,
-                kind=kind,
-                amount=quantize(amount, currency),
-                currency=currency,
-                shopper=shopper,
-                card_token=card_token[:255],
-                trip_id=trip_id[:255],
-                note=note[:300],
-            )
-    except IntegrityError:
-        return LedgerEntry.objects.get(reference=reference)
-
-
-def ledger_has(*, reference: str) -> bool:
-    return LedgerEntry.objects.filter(reference=reference).exists()
-
-
-def trip_outstanding(*, trip_id: str) -> Decimal:
-    """What is still owed for one trip (its debt minus what was collected since)."""
-    total = LedgerEntry.objects.filter(trip_id=trip_id).aggregate(total=Sum("amount"))["total"]
-    return quantize(total or Decimal("0"))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Every write to stores and their JWO mappings, with the audit trail (STYLE.md guideline 1)."""
+"""Every write to stores and their JWO mappings, with the audit trail."""
 
 import logging
 from collections.abc import Sequence

@@ -69,8 +69,8 @@ def sqs_server(settings):
 @pytest.fixture(autouse=True)
 def _fresh_mapping_cache():
     """The connector caches store mappings for a few seconds; each test starts clean."""
-    from connector.serializers import _MAPPINGS
+    from stores.selectors import mapping_cache_clear
 
-    _MAPPINGS.clear()
+    mapping_cache_clear()
     yield
-    _MAPPINGS.clear()
+    mapping_cache_clear()

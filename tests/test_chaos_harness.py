@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from chaos import Classifier, _blank, celery_queues
+from chaos_support import Classifier, _blank, celery_queues
 
 from orders.choices import NextAction, OrderStatus
 

@@ -1,5 +1,5 @@
-"""Catalog API: UploadCatalog, GetCatalogUploadStatus, ArchiveCatalog (contract:
-catalog-and-reporting.md §3-5). All three are safe to repeat: an upload is an upsert by
+"""Catalog API: UploadCatalog, GetCatalogUploadStatus, ArchiveCatalog. All
+three are safe to repeat: an upload is an upsert by
 ``item_sku``, an archive sets a state, the status is a read."""
 
 from collections.abc import Sequence
@@ -125,7 +125,7 @@ class CatalogClient:
         self, *, item_skus: Sequence[str], all_applicable_stores: Sequence[str]
     ) -> UploadCatalogResult:
         """Archive SKUs in *every* store of the retailer: ``all_applicable_stores`` must list
-        all of them (contract §5.1); Amazon refuses a partial list."""
+        all of them; Amazon refuses a partial list."""
         if not 1 <= len(item_skus) <= MAX_ITEMS_PER_REQUEST:
             raise ValueError(f"an archive holds 1..{MAX_ITEMS_PER_REQUEST} SKUs")
         response = self._post(

@@ -1,4 +1,4 @@
-"""Checkout Service: CheckoutCart (contract: payments-and-checkout.md §8).
+"""Checkout Service: CheckoutCart.
 
 Amounts are two-decimal strings. The request is safe to repeat with the identical payload
 (``idempotentShoppingTripId``). Success is 201 in the tests and 200 in the validation plan:
@@ -101,7 +101,7 @@ class CheckoutCartRequest:
 
 
 def checkout_cart_problems(request: CheckoutCartRequest) -> list[str]:
-    """The rules the Checkout Service applies to a priced cart (contract §8), checked before
+    """The rules the Checkout Service applies to a priced cart, checked before
     anything is sent: a cart that fails them would only come back as a 400.
 
     Two-decimal amounts, a non-empty cart, positive quantities, per-line ``totalPrice = price -

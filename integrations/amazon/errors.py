@@ -1,4 +1,4 @@
-"""One error tree for every Amazon call (STYLE.md guideline 10).
+"""One error tree for every Amazon call.
 
 - ``AmazonTransientError``: timeouts, connection failures, 429 and 5xx. Worth trying again
   later; ``retry_after`` carries Amazon's ``Retry-After`` (seconds) when it sent one.

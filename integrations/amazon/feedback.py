@@ -1,4 +1,4 @@
-"""F&A Feedback API: ReportPaymentStatus (contract: identity-and-ordering.md §4.3).
+"""F&A Feedback API: ReportPaymentStatus.
 
 ``paymentStatusTime`` is a number whose unit the public pages do not give (the sample shows
 epoch seconds, our payoff flow was specified in milliseconds): ``JWO_FEEDBACK_TIME_UNIT``

@@ -9,10 +9,10 @@ Decimal as a JSON number without passing through float) and responses are parsed
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-TWO_PLACES = Decimal("0.01")
+from jwo_console.money import quantize
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -26,7 +26,9 @@ def to_decimal(value: Any) -> Decimal:
 
 
 def two_places(value: Decimal) -> Decimal:
-    return to_decimal(value).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    """Amazon's wire amounts: two decimals whatever the currency, rounded by
+    jwo_console/money.py."""
+    return quantize(to_decimal(value), places=2)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Catalog upload-result notifications: Amazon's SNS topic delivers them to the retailer's SQS
-queue (contract: catalog §7). The message body is not in the public pages, so parsing is
+queue. The message body is not in the public pages, so parsing is
 tolerant: an SNS envelope whose ``Message`` is a JSON string (or raw delivery, the message
 itself), with ``ingestionId``, ``processingStatus`` and ``reportDownloadLink`` read under either
 camelCase or snake_case. Subscription confirmations are confirmed through their SubscribeURL."""

@@ -1,7 +1,7 @@
 """Payment Service: AdjustCharge, CancelCharge, CaptureCharge, Refund, GetTransactionalData,
-GetShopperIdentity (contract: payments-and-checkout.md §3-7).
+GetShopperIdentity.
 
-Which calls the transport may repeat on a 5xx or a read timeout (§2.4): Adjust (it carries the
+Which calls the transport may repeat on a 5xx or a read timeout: Adjust (it carries the
 full total, not a delta), Cancel, Refund (same ``refundRequestId``) and the two reads.
 **Capture is not repeated** there: Amazon does not document what a second capture does, so
 the payment service records the attempt and decides; 429 and failed connections, which

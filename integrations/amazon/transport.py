@@ -10,7 +10,7 @@
     ``JWO_HTTP_MAX_INLINE_RETRY_AFTER`` the error is raised instead, so the caller's task can
     schedule the retry rather than hold a worker;
   * connection failures before the request was sent, for every operation;
-  * read timeouts and 5xx only when the operation is safe to repeat (contract: payments §2.4);
+  * read timeouts and 5xx only when the operation is safe to repeat (``retry_safe``);
   * never on other 4xx.
 - Every attempt is recorded (``recording.emit``).
 """
@@ -73,7 +73,7 @@ def _retry_after(response: requests.Response) -> float | None:
     if value is None:
         return None
     try:
-        return max(0.0, float(value))  # seconds, per HTTP (contract: payments §11 row 4)
+        return max(0.0, float(value))  # seconds, per HTTP
     except ValueError:
         return None
 

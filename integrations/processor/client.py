@@ -38,11 +38,14 @@ class ProcessorRejected(ProcessorError):
     """The processor read the request and refused it (4xx)."""
 
 
+SESSION_OPEN, SESSION_PAID, SESSION_EXPIRED = "OPEN", "PAID", "EXPIRED"  # a session's status
+
+
 @dataclass(frozen=True)
 class HostedSession:
     id: str
     url: str
-    status: str  # OPEN, PAID, EXPIRED
+    status: str  # SESSION_OPEN, SESSION_PAID, SESSION_EXPIRED
     amount: Decimal
     currency: str
     reference: str

@@ -133,7 +133,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# --- Money (STYLE.md guideline 4) -------------------------------------------------------------
+# --- Money (jwo_console/money.py) --------------------------------------------------------------
 MONEY_MAX_DIGITS = 14
 MONEY_DECIMAL_PLACES = 2
 
@@ -178,7 +178,7 @@ CELERY_TASK_ROUTES = {
     "catalog.tasks.*": {"queue": "bulk"},
 }
 
-# --- Amazon JWO and the sandbox (ARCHITECTURE.md "Configuration") ----------------------------
+# --- Amazon JWO and the sandbox (README.md "Configuration") ----------------------------------
 JWO_REGION = env("JWO_REGION", default="us-east-1")
 JWO_SANDBOX = env.bool("JWO_SANDBOX", default=False)
 # Accept the current and the previous secret so the gateway's secret can be rotated.

@@ -113,3 +113,12 @@ def test_alert_emails_edited_on_the_mapping_page_and_audited(merchant_client):
     change = mapping.changes.first()
     expected = ("Alert e-mails", "", "ops@shop.example, ok@shop.example")
     assert expected in change.changed_fields_display()
+
+
+def test_the_next_page_link_keeps_the_filters(merchant_client):
+    for n in range(60):
+        services.alert_raise(kind="LOW_STOCK", key=f"k{n}", title=f"Alert number {n}")
+    first = merchant_client.get(reverse("alerts:list"), {"kind": "LOW_STOCK"}).content.decode()
+    assert 'href="?kind=LOW_STOCK&amp;page=2">Next →' in first
+    second = merchant_client.get(reverse("alerts:list"), {"kind": "LOW_STOCK", "page": 2})
+    assert 'href="?kind=LOW_STOCK&amp;page=1">← Previous' in second.content.decode()

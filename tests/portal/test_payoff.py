@@ -54,7 +54,7 @@ def test_the_balance_breaks_down_by_trip_with_the_reason(client, mapping):
     expired = shop(mapping, total="4.00", profile="decline", age=timedelta(hours=49))
     partial = shop(mapping, total="9.00")
     # a partial capture: 6.00 collected of 9.00 (a reduced retry), 3.00 stays owed
-    from shoppers.services import ledger_book
+    from shoppers.ledger import ledger_book
 
     ledger_book(
         reference="test-partial",
@@ -205,7 +205,7 @@ def test_no_retry_charges_a_trip_while_the_shopper_is_paying_it(client, mapping)
 
 
 def test_a_long_balance_lists_fifty_trips_and_says_how_many_more(client, mapping):
-    from shoppers.services import ledger_book
+    from shoppers.ledger import ledger_book
     from tests.payments.conftest import make_order
 
     shop(mapping, total="1.00")  # a receipt, so the card's e-mail can sign in

@@ -1,0 +1,239 @@
+"""CSV for stock: counts in (``stock_import_counts``, in chunks, formula-safe) and levels out
+(``stock_export_rows``). Counts go through stock/movements.py."""
+
+import csv
+import io
+import logging
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import IO, Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from catalog.models import StoreItem
+from stores.models import Store
+
+from .choices import MovementKind
+from .models import StockImport, StockLevel
+from .movements import (
+    IMPORT_CHUNK,
+    IMPORT_MAX_ROWS,
+    StockInputError,
+    _entitlements_by_sku,
+    _locked_on_hand,
+    _low_stock_check,
+    _move,
+    _Moved,
+    parse_quantity,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# --- CSV: counts in, levels out -------------------------------------------------------------
+
+
+IMPORT_COLUMNS = ["store", "sku", "on_hand", "reorder_point"]
+EXPORT_COLUMNS = ["store", "sku", "name", "on_hand", "reorder_point", "last_counted_at"]
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> str:
+    """A cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a leading
+    apostrophe (OWASP's CSV injection advice)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.normalize():f}"
+
+
+def stock_export_rows(*, store: Store) -> Iterator[str]:
+    """The store's stock as CSV text, a chunk at a time; the import reads it back."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    rows = (
+        StoreItem.objects.filter(store=store)
+        .order_by("item__sku")
+        .values_list(
+            "item__sku",
+            "item__name",
+            "stock__on_hand",
+            "stock__reorder_point",
+            "stock__last_counted_at",
+        )
+    )
+    for n, (sku, name, on_hand, reorder, counted_at) in enumerate(rows.iterator(chunk_size=2000)):
+        writer.writerow(
+            [
+                csv_safe(store.code),
+                csv_safe(sku),
+                csv_safe(name),
+                csv_safe(_number(on_hand if on_hand is not None else Decimal(0))),
+                csv_safe(_number(reorder)),
+                counted_at.isoformat() if counted_at else "",
+            ]
+        )
+        if n % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _strip_apostrophe(text: str) -> str:
+    """Our own export neutralises cells with a leading apostrophe; read them back."""
+    return text[1:] if text.startswith("'") and text[1:2] in _FORMULA_STARTS else text
+
+
+def stock_import_counts(
+    *, store: Store, file: IO[bytes], file_name: str, actor: AbstractBaseUser | None
+) -> StockImport:
+    """Counts from a CSV (``sku``, ``on_hand`` and/or ``reorder_point``; a ``store`` column,
+    if present, must be this store's code). A row with a problem is reported with its number
+    and the others are imported; a SKU given twice counts once, by its last row. Each chunk of
+    rows is one transaction."""
+    try:
+        text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+        reader = csv.DictReader(text)
+        header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise StockInputError(f"The file is not a UTF-8 CSV: {exc}") from None
+    if "sku" not in header or not ({"on_hand", "reorder_point"} & set(header)):
+        raise StockInputError(
+            "The first row must name the columns: sku, on_hand (and/or reorder_point); "
+            "store is optional."
+        )
+    reader.fieldnames = header
+    job = StockImport.objects.create(store=store, file_name=file_name[:255], actor=actor)
+    errors: list[dict] = []
+    wanted: dict[str, tuple[int, Decimal | None, Decimal | None, bool]] = {}
+    total = 0
+    try:
+        for number, row in enumerate(reader, start=2):
+            total += 1
+            if total > IMPORT_MAX_ROWS:
+                errors.append({"row": number, "sku": "", "problems": ["too many rows"]})
+                break
+            sku = _strip_apostrophe((row.get("sku") or "").strip())
+            problems = []
+            row_store = _strip_apostrophe((row.get("store") or "").strip())
+            if row_store and row_store != store.code:
+                problems.append(f"row is for store {row_store[:50]}, not {store.code}")
+            if not sku:
+                problems.append("sku: missing")
+            on_hand = reorder = None
+            raw_on_hand = _strip_apostrophe((row.get("on_hand") or "").strip())
+            raw_reorder_present = "reorder_point" in header
+            raw_reorder = _strip_apostrophe((row.get("reorder_point") or "").strip())
+            try:
+                if raw_on_hand:
+                    on_hand = parse_quantity(raw_on_hand, field="on_hand", allow_negative=False)
+                if raw_reorder:
+                    reorder = parse_quantity(
+                        raw_reorder, field="reorder_point", allow_negative=False
+                    )
+            except StockInputError as exc:
+                problems.append(exc.message)
+            if not problems and on_hand is None and not raw_reorder_present:
+                problems.append("on_hand: a number is needed")
+            if problems:
+                errors.append({"row": number, "sku": sku[:100], "problems": problems})
+                continue
+            wanted[sku] = (number, on_hand, reorder, raw_reorder_present)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        errors.append({"row": total + 1, "sku": "", "problems": [f"unreadable: {exc}"]})
+    counted = 0
+    skus = list(wanted)
+    for start in range(0, len(skus), IMPORT_CHUNK):
+        chunk = skus[start : start + IMPORT_CHUNK]
+        counted += _import_chunk(
+            store=store, job=job, rows={s: wanted[s] for s in chunk}, errors=errors, actor=actor
+        )
+    errors.sort(key=lambda e: e["row"])
+    job.rows_total = total
+    job.rows_counted = counted
+    job.rows_failed = len(errors)
+    job.errors = errors[:1000]
+    job.save(update_fields=["rows_total", "rows_counted", "rows_failed", "errors"])
+    logger.info(
+        "stock import done",
+        extra={
+            "store_id": store.pk,
+            "import_id": job.pk,
+            "counted": counted,
+            "failed": len(errors),
+        },
+    )
+    return job
+
+
+def _import_chunk(
+    *,
+    store: Store,
+    job: StockImport,
+    rows: dict[str, tuple[int, Decimal | None, Decimal | None, bool]],
+    errors: list[dict],
+    actor: AbstractBaseUser | None,
+) -> int:
+    by_sku = _entitlements_by_sku(store=store, skus=rows)
+    for sku, (number, *_rest) in rows.items():
+        if sku not in by_sku:
+            errors.append(
+                {
+                    "row": number,
+                    "sku": sku[:100],
+                    "problems": [f"{sku[:50]} is not sold in this store"],
+                }
+            )
+    known = {sku: row for sku, row in rows.items() if sku in by_sku}
+    if not known:
+        return 0
+    with transaction.atomic():
+        ids = [by_sku[s] for s in known]
+        # Reorder points first, so the alert check below sees them.
+        existing = set(
+            StockLevel.objects.filter(store_item_id__in=ids).values_list("store_item_id", flat=True)
+        )
+        StockLevel.objects.bulk_create(
+            [StockLevel(store_item_id=i, store_id=store.pk) for i in ids if i not in existing],
+            ignore_conflicts=True,
+        )
+        current = _locked_on_hand(ids)
+        levels = {lv.store_item_id: lv for lv in StockLevel.objects.filter(store_item_id__in=ids)}
+        changed_points = []
+        for sku, (_n, _on_hand, reorder, has_reorder) in known.items():
+            level = levels[by_sku[sku]]
+            if has_reorder and level.reorder_point != reorder:
+                level.reorder_point = reorder
+                changed_points.append(level)
+        StockLevel.objects.bulk_update(changed_points, ["reorder_point"])
+        deltas = {
+            by_sku[sku]: on_hand - current.get(by_sku[sku], Decimal(0))
+            for sku, (_n, on_hand, _r, _h) in known.items()
+            if on_hand is not None
+        }
+        _move(
+            store_id=store.pk,
+            deltas=deltas,
+            kind=MovementKind.IMPORT,
+            ref=f"import:{job.pk}",
+            reason=f"CSV {job.file_name}"[:300],
+            actor=actor,
+            counted=True,
+            recheck=True,
+        )
+        only_points = [levels[by_sku[s]] for s in known if known[s][1] is None]
+        if only_points:
+            _low_stock_check(
+                store_id=store.pk,
+                moved=[
+                    _Moved(lv.store_item_id, lv.on_hand, lv.on_hand, lv.reorder_point)
+                    for lv in only_points
+                ],
+                recheck=True,
+            )
+    return len(known)
