@@ -220,3 +220,62 @@ def test_staff_retry_after_a_decline_asks_for_the_full_total(order, fake_payment
     assert attempt.status == AttemptStatus.SUCCEEDED
     assert [a for n, a in fake_payments.calls if n == "adjust"] == [Decimal("12.00")] * 2
     assert LedgerEntry.objects.get(kind=LedgerKind.PAYMENT).amount == Decimal("-12.00")
+
+
+# --- Payment outcome unknown: what staff decide (payments/review.py) ---------------------------
+
+
+@pytest.fixture
+def in_review(order, fake_payments):
+    """An order whose capture answer was lost and whose read could not tell: REVIEW."""
+    fake_payments.approve("12.00").queue("capture", AmazonTransientError("reset"))
+    now = timezone.now() - timedelta(minutes=10)
+    collect(order, now=now)
+    collect(order, trigger=AttemptTrigger.AUTO, now=now + timedelta(minutes=5))
+    assert order.status == OrderStatus.REVIEW
+    return order
+
+
+def test_staff_who_find_the_capture_book_it_without_sending_anything(in_review, fake_payments):
+    from payments.services import payment_review_captured
+
+    calls = list(fake_payments.calls)
+    attempt = payment_review_captured(order_id=in_review.pk, actor=None, note="seen in portal")
+    in_review.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUCCEEDED
+    assert attempt.resolution == "staff: Amazon captured it. seen in portal"
+    assert in_review.captured_amount == Decimal("12.00")
+    assert fake_payments.calls[: len(calls)] == calls
+    assert "capture" not in fake_payments.operations()[len(calls) :]
+
+
+def test_capture_again_needs_the_confirmation_and_then_sends_once(in_review, fake_payments):
+    from payments.services import ReviewNotAllowed, payment_review_capture_again
+
+    with pytest.raises(ReviewNotAllowed, match="Confirm that you checked"):
+        payment_review_capture_again(order_id=in_review.pk, actor=None, confirmed=False)
+    assert fake_payments.operations().count("capture") == 1
+    attempt = payment_review_capture_again(order_id=in_review.pk, actor=None, confirmed=True)
+    in_review.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUCCEEDED
+    assert fake_payments.operations().count("capture") == 2
+    # Decided: a second decision is refused.
+    with pytest.raises(ReviewNotAllowed, match="does not need a review"):
+        payment_review_capture_again(order_id=in_review.pk, actor=None, confirmed=True)
+
+
+def test_a_capture_again_that_is_lost_too_is_read_first_again(in_review, fake_payments):
+    from payments.services import payment_review_capture_again
+
+    fake_payments.queue("capture", AmazonTransientError("reset again"))
+    attempt = payment_review_capture_again(order_id=in_review.pk, actor=None, confirmed=True)
+    in_review.refresh_from_db()
+    assert (attempt.status, attempt.step) == (AttemptStatus.STARTED, AttemptStep.CAPTURE_SENT)
+    assert in_review.status == OrderStatus.ERROR and in_review.next_action == NextAction.RESOLVE
+
+
+def test_a_review_decision_needs_an_order_in_review(order, fake_payments):
+    from payments.services import ReviewNotAllowed, payment_review_captured
+
+    with pytest.raises(ReviewNotAllowed):
+        payment_review_captured(order_id=order.pk, actor=None)
