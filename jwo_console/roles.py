@@ -1,8 +1,9 @@
 """The console's roles, as Django groups, and the permissions each one holds.
 
-A data migration (``stores/migrations/0002_roles.py``) creates them, and ``post_migrate`` syncs
-them again, so a role that a later app extends here gets its new permissions on the next
-``migrate``. Syncing only adds: permissions an administrator gave a group by hand stay.
+``post_migrate`` creates and syncs them after every ``migrate`` (jwo_console/apps.py), so a role
+that a later app extends here gets its new permissions on the next ``migrate``; no data migration
+repeats it (the ``0002_roles`` migrations are kept as no-ops for the graph). Syncing only adds:
+permissions an administrator gave a group by hand stay.
 """
 
 from collections.abc import Iterable
@@ -100,14 +101,3 @@ def roles_sync(apps) -> None:
             ).first()
             if found is not None:
                 group.permissions.add(found)
-
-
-def roles_migrate(apps, schema_editor) -> None:
-    """For data migrations: create the permissions that exist so far, then sync the roles."""
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    roles_sync(apps)

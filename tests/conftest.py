@@ -74,3 +74,11 @@ def _fresh_mapping_cache():
     mapping_cache_clear()
     yield
     mapping_cache_clear()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``-n 2 --dist loadgroup``), the end-to-end tests share one worker:
+    they run a real Celery worker on the one broker, which a second one would steal from."""
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("broker"))

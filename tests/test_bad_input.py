@@ -14,8 +14,7 @@ from catalog.services import catalog_export_rows, catalog_import_request, catalo
 from jwo_console.csvsafe import csv_cell, csv_cell_restore
 from jwo_console.forms import parse_money
 from orders.models import Order, ShoppingTrip
-from tests.factories import ItemFactory, JwoStoreMappingFactory, StoreFactory, entitle
-from tests.payments.conftest import make_order
+from tests.factories import ItemFactory, JwoStoreMappingFactory, OrderFactory, StoreFactory, entitle
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +36,7 @@ def test_a_cell_a_spreadsheet_would_run_is_written_as_text_and_reads_back(cell):
 
 def test_the_orders_export_neutralises_formulas_and_says_utf8(staff_client):
     mapping = JwoStoreMappingFactory(store__name="Arena — Pittsburgh")
-    order = make_order(mapping, total="4.00")
+    order = OrderFactory(mapping=mapping, total="4.00")
     ShoppingTrip.objects.filter(pk=order.trip_id).update(amazon_shopper_id=EVIL)
     response = staff_client.get(reverse("payments:orders-export"))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -82,7 +81,7 @@ def test_money_inputs_take_plain_digits(typed, value):
 
 @pytest.mark.parametrize("typed", ["NaN", "Infinity", "sNaN", "1e999", "-0e5"])
 def test_the_refund_form_answers_a_form_error_for_non_finite_amounts(merchant_client, typed):
-    order = make_order(JwoStoreMappingFactory(), total="5.00", status="COMPLETED")
+    order = OrderFactory(mapping=JwoStoreMappingFactory(), total="5.00", status="COMPLETED")
     Order.objects.filter(pk=order.pk).update(captured_amount=Decimal("5.00"))
     response = merchant_client.post(
         reverse("payments:order-refund", args=[order.pk]),
@@ -128,7 +127,7 @@ def test_next_never_leaves_the_console(merchant_client, evil):
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("catalog:items")
-    order = make_order(JwoStoreMappingFactory(), total="5.00", status="COMPLETED")
+    order = OrderFactory(mapping=JwoStoreMappingFactory(), total="5.00", status="COMPLETED")
     response = merchant_client.post(
         reverse("payments:order-retry", args=[order.pk]), {"next": evil}
     )

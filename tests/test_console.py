@@ -82,6 +82,8 @@ def _import_production(env: dict) -> subprocess.CompletedProcess:
         "JWO_CONNECTOR_SECRET": "x",
         "PROCESSOR_URL": "https://processor.example/api",
         "PROCESSOR_API_KEY": "k",
+        "YINZCAM_API_KEY": "yinzcam-real-key",
+        "VENUENEXT_API_KEY": "venuenext-real-key",
         **env,
     }
     return subprocess.run(

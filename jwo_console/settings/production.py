@@ -1,4 +1,5 @@
-"""Production: secrets come from the environment only, and the sandbox is refused."""
+"""Production: secrets come from the environment only, and the sandbox is refused (not installed,
+so its URLs are not mounted and its tables not migrated)."""
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -30,3 +31,15 @@ PROCESSOR_URL = env("PROCESSOR_URL")
 PROCESSOR_API_KEY = env("PROCESSOR_API_KEY")
 if not PROCESSOR_API_KEY:
     raise ImproperlyConfigured("PROCESSOR_API_KEY is empty; the portal's payoffs need it.")
+# The loyalty providers' keys: required, never the sandbox's (base's default).
+YINZCAM_API_KEY = env("YINZCAM_API_KEY", default="")
+VENUENEXT_API_KEY = env("VENUENEXT_API_KEY", default="")
+_LOYALTY_KEYS = {"YINZCAM_API_KEY": YINZCAM_API_KEY, "VENUENEXT_API_KEY": VENUENEXT_API_KEY}
+for _name, _value in _LOYALTY_KEYS.items():
+    if not _value or _value == SANDBOX_LOYALTY_API_KEY:  # noqa: F405
+        raise ImproperlyConfigured(
+            f"{_name} is empty or the sandbox's key; production needs the provider's real key."
+        )
+
+# The sandbox plays Amazon: never installed here (jwo_console/urls.py mounts it only when on).
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "sandbox"]  # noqa: F405

@@ -1,12 +1,12 @@
-"""Create the console's two roles as groups: Merchant admin (configures) and Staff (reads)."""
+"""Once a data migration for the console's roles; now a no-op kept for its place in the graph.
+
+The roles are kept by ``post_migrate`` alone (jwo_console/apps.py calls
+``jwo_console.roles.roles_sync`` after every ``migrate``, once every permission exists). A
+migration that imports live code breaks when that code changes and repeated the same sync, so
+this one does nothing; later migrations still depend on its name.
+"""
 
 from django.db import migrations
-
-from jwo_console.roles import MERCHANT_ADMIN, STAFF, roles_migrate
-
-
-def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=[MERCHANT_ADMIN, STAFF]).delete()
 
 
 class Migration(migrations.Migration):
@@ -16,4 +16,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(roles_migrate, remove_roles)]
+    operations = []

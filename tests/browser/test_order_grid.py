@@ -10,8 +10,8 @@ from playwright.sync_api import Page, expect
 from orders.models import Order
 from payments.services import payment_take
 from sandbox.models import SandboxTrip
-from tests.factories import PASSWORD, JwoStoreMappingFactory, staff_user
-from tests.payments.conftest import make_order, trip_id
+from tests.factories import PASSWORD, JwoStoreMappingFactory, OrderFactory, staff_user
+from tests.payments.conftest import trip_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,11 +20,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def grid(sandbox):
     mapping = JwoStoreMappingFactory(jwo_store_id="jwo-grid-1")
     staff_user(username="sam")
-    paid = make_order(mapping, total="4.00")
+    paid = OrderFactory(mapping=mapping, total="4.00")
     payment_take(order_id=paid.pk)
-    fixed = make_order(mapping, total="7.00", trip=trip_id("decline"), age=timedelta(hours=1))
+    fixed = OrderFactory(
+        mapping=mapping, total="7.00", trip__trip_id=trip_id("decline"), age=timedelta(hours=1)
+    )
     payment_take(order_id=fixed.pk)
-    just_tried = make_order(mapping, total="8.00", trip=trip_id("decline"))
+    just_tried = OrderFactory(mapping=mapping, total="8.00", trip__trip_id=trip_id("decline"))
     payment_take(order_id=just_tried.pk)
     # The first declined card has funds again; its last attempt was 6 minutes ago.
     SandboxTrip.objects.filter(trip_id=fixed.trip.trip_id).update(card_profile="OK")

@@ -5,8 +5,7 @@ import pytest
 from django.urls import reverse
 
 from orders.models import Order
-
-from .conftest import make_order
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_add_this_sku_then_retry_prices_and_pays_the_order(merchant_client, mapping):
     from tests.factories import upc
 
-    order = make_order(mapping, total="0.00", status="ERROR")
+    order = OrderFactory(mapping=mapping, total="0.00", status="ERROR")
     order.lines.all().delete()
     Order.objects.filter(pk=order.pk).update(
         error_stage="PRICING", error_message="item SKU WATER not in catalog", sub_total=0, total=0
@@ -63,7 +62,7 @@ def test_a_sku_in_the_catalog_but_not_sold_in_the_store_is_offered_for_editing(
     item = ItemFactory(merchant=mapping.store.merchant, sku="JUICE")
     entitle(mapping.store, item, price="2.00")
     StoreItem.objects.filter(item=item).update(is_active=False)
-    order = make_order(mapping, total="0.00", status="ERROR")
+    order = OrderFactory(mapping=mapping, total="0.00", status="ERROR")
     Order.objects.filter(pk=order.pk).update(
         error_stage="PRICING", error_message="item SKU JUICE not in catalog"
     )

@@ -11,15 +11,16 @@ from orders.models import Order
 from payments.services import payment_take
 from sandbox.models import SandboxTrip
 from stores.models import Store
+from tests.factories import OrderFactory
 
-from .conftest import make_order, trip_id
+from .conftest import trip_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
 GRID = "/financial/orders/"
 
 
 def _declined(mapping, total: str, *, age: timedelta) -> Order:
-    order = make_order(mapping, total=total, trip=trip_id("decline"), age=age)
+    order = OrderFactory(mapping=mapping, total=total, trip__trip_id=trip_id("decline"), age=age)
     payment_take(order_id=order.pk)
     Order.objects.filter(pk=order.pk).update(last_attempt_at=timezone.now() - timedelta(minutes=6))
     order.refresh_from_db()
@@ -87,7 +88,7 @@ def test_bulk_retry_needs_ticks_and_the_permission(
 
 
 def test_the_grid_offers_ticks_only_for_orders_in_error(staff_client, mapping):
-    good = make_order(mapping, total="5.00")
+    good = OrderFactory(mapping=mapping, total="5.00")
     payment_take(order_id=good.pk)
     bad = _declined(mapping, "6.00", age=timedelta(minutes=30))
     page = staff_client.get(GRID).content.decode()

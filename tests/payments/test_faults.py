@@ -19,9 +19,9 @@ from payments.services import (
     payment_take,
 )
 from sandbox.models import SandboxCall, SandboxFault
-from tests.factories import staff_user
+from tests.factories import OrderFactory, staff_user
 
-from .conftest import make_order, sandbox_trip, trip_id
+from .conftest import sandbox_trip, trip_id
 
 
 def capture_calls(order) -> int:
@@ -46,7 +46,7 @@ def fault(operation: str, kind: str, remaining: int = 1, **extra) -> SandboxFaul
 
 class TestUnknownCaptureOutcomes:
     def test_capture_done_answer_lost_is_read_and_booked_without_a_second_capture(self, mapping):
-        order = make_order(mapping, total="12.40")
+        order = OrderFactory(mapping=mapping, total="12.40")
         fault("CaptureCharge", "LOST")
         attempt = payment_take(order_id=order.pk)
         order.refresh_from_db()
@@ -66,7 +66,7 @@ class TestUnknownCaptureOutcomes:
         assert reads == ["AdjustCharge", "CaptureCharge", "GetTransactionalData"]
 
     def test_capture_that_never_arrived_is_sent_again_only_after_the_read_says_so(self, mapping):
-        order = make_order(mapping, total="8.10")
+        order = OrderFactory(mapping=mapping, total="8.10")
         fault("CaptureCharge", "TIMEOUT")
         payment_take(order_id=order.pk)
         order.refresh_from_db()
@@ -85,7 +85,7 @@ class TestUnknownCaptureOutcomes:
     def test_a_read_that_knows_nothing_puts_the_order_in_review_and_nothing_is_resent(
         self, mapping
     ):
-        order = make_order(mapping, total="20.00")
+        order = OrderFactory(mapping=mapping, total="20.00")
         fault("CaptureCharge", "LOST")
         fault("GetTransactionalData", "BLIND")
         payment_take(order_id=order.pk)
@@ -116,7 +116,7 @@ class TestUnknownCaptureOutcomes:
         assert alert.status == "RESOLVED"
 
     def test_capture_again_needs_a_confirmation_and_then_sends_one_capture(self, mapping):
-        order = make_order(mapping, total="6.00")
+        order = OrderFactory(mapping=mapping, total="6.00")
         fault("CaptureCharge", "TIMEOUT")  # it never arrived ...
         fault("GetTransactionalData", "BLIND")  # ... but the read cannot tell
         payment_take(order_id=order.pk)
@@ -136,7 +136,7 @@ class TestUnknownCaptureOutcomes:
 
     def test_reads_failing_again_and_again_end_in_review(self, mapping, settings):
         settings.JWO_RESOLVE_MAX_READS = 2
-        order = make_order(mapping, total="3.00")
+        order = OrderFactory(mapping=mapping, total="3.00")
         fault("CaptureCharge", "LOST")
         fault("GetTransactionalData", "503", remaining=20)  # the transport retries reads too
         payment_take(order_id=order.pk)
@@ -150,7 +150,7 @@ class TestUnknownCaptureOutcomes:
 
 class TestClassification:
     def test_a_rejected_adjust_ends_the_automatic_schedule_and_staff_may_retry(self, mapping):
-        order = make_order(mapping, total="5.00", trip=trip_id("ok"))
+        order = OrderFactory(mapping=mapping, total="5.00", trip__trip_id=trip_id("ok"))
         order.trip.trip_id = "unknown-to-amazon-trip"
         order.trip.save()
         payment_take(order_id=order.pk)
@@ -164,7 +164,7 @@ class TestClassification:
         assert payment_collect(order_id=order.pk, trigger="MANUAL", now=later) is not None
 
     def test_throttling_and_server_errors_on_adjust_resume_the_same_attempt(self, mapping):
-        order = make_order(mapping, total="9.00")
+        order = OrderFactory(mapping=mapping, total="9.00")
         fault("AdjustCharge", "503", remaining=10)
         first = payment_take(order_id=order.pk)
         order.refresh_from_db()
@@ -177,7 +177,7 @@ class TestClassification:
 
     def test_pending_is_asked_again_at_most_n_times_then_error(self, mapping, settings):
         settings.JWO_PENDING_MAX_CHECKS = 2
-        order = make_order(mapping, total="4.00", trip=trip_id("pending"))
+        order = OrderFactory(mapping=mapping, total="4.00", trip__trip_id=trip_id("pending"))
         from sandbox.models import SandboxTrip
 
         payment_take(order_id=order.pk)  # PENDING once (the sandbox's pending profile)
@@ -197,7 +197,7 @@ class TestClassification:
 class TestNothingIsLost:
     def test_a_lost_pricing_task_is_priced_and_paid_by_the_sweep(self, mapping, settings):
         settings.JWO_PAYMENT_ON_PRICED = True
-        order = make_order(mapping, total="0.00", lines=0, status="PENDING")
+        order = OrderFactory(mapping=mapping, total="0.00", lines=0, status="PENDING")
         Order.objects.filter(pk=order.pk).update(next_action="PRICE", next_action_at=timezone.now())
         assert sweep(timezone.now() + timedelta(seconds=1)) == ["PRICE"]
         order.refresh_from_db()
@@ -205,7 +205,7 @@ class TestNothingIsLost:
 
     def test_a_late_duplicate_task_does_nothing(self, mapping, settings):
         settings.JWO_PAYMENT_ON_PRICED = True
-        order = make_order(mapping, total="4.00", trip=trip_id("decline"))
+        order = OrderFactory(mapping=mapping, total="4.00", trip__trip_id=trip_id("decline"))
         [(order_id, claim)] = orders_due_claim(now=timezone.now())
         assert order_advance(order_id=order_id, claim=claim) == "PAY"
         # The same message delivered again (a worker lost after finishing): the order moved on.
@@ -213,7 +213,7 @@ class TestNothingIsLost:
         assert PaymentAttempt.objects.filter(order=order).count() == 1
 
     def test_a_paid_order_whose_receipt_fetch_was_lost_completes(self, mapping):
-        order = make_order(mapping, total="2.00")
+        order = OrderFactory(mapping=mapping, total="2.00")
         fault("GetTransactionalData", "503", remaining=4)  # every try of the transport
         payment_take(order_id=order.pk)
         order.refresh_from_db()
@@ -223,7 +223,7 @@ class TestNothingIsLost:
         assert order.status == "COMPLETED"
 
     def test_a_claimed_order_whose_task_was_lost_is_claimed_again(self, mapping, settings):
-        order = make_order(mapping, total="4.00")
+        order = OrderFactory(mapping=mapping, total="4.00")
         now = timezone.now()
         [(order_id, _claim)] = orders_due_claim(now=now)  # the task is lost with its worker
         assert orders_due_claim(now=now) == []
@@ -235,7 +235,7 @@ class TestNothingIsLost:
 def test_the_empty_cart_cancel_sends_its_payment_status_report(mapping):
     mapping.fa_strategy = "AMAZON_MANAGED"
     mapping.save()
-    order = make_order(mapping, total="0.00", lines=0)
+    order = OrderFactory(mapping=mapping, total="0.00", lines=0)
     payment_take(order_id=order.pk)
     order.refresh_from_db()
     assert order.status == "COMPLETED"
@@ -248,7 +248,7 @@ def test_an_associate_trip_the_store_does_not_charge_releases_the_preauth(mappin
     zero, nothing owed."""
     from shoppers.models import LedgerEntry
 
-    order = make_order(mapping, total="9.99")
+    order = OrderFactory(mapping=mapping, total="9.99")
     order.trip.trip_policy = "NO_CHARGE"
     order.trip.save()
     attempt = payment_take(order_id=order.pk)
@@ -271,7 +271,7 @@ def test_a_crash_while_staff_capture_again_is_read_before_anyone_decides_again(
     its buttons; the sweep reads Amazon's record first when the lease ends."""
     from integrations.amazon.payments import PaymentsClient
 
-    order = make_order(mapping, total="6.50")
+    order = OrderFactory(mapping=mapping, total="6.50")
     fault("CaptureCharge", "TIMEOUT")
     fault("GetTransactionalData", "BLIND")
     payment_take(order_id=order.pk)
@@ -300,8 +300,8 @@ def test_a_crash_while_staff_capture_again_is_read_before_anyone_decides_again(
 
 class TestFaultForOneTrip:
     def test_a_fault_for_one_trip_leaves_every_other_trip_alone(self, mapping):
-        hit = make_order(mapping, total="3.00")
-        spared = make_order(mapping, total="4.00")
+        hit = OrderFactory(mapping=mapping, total="3.00")
+        spared = OrderFactory(mapping=mapping, total="4.00")
         fault("*", "503", remaining=None, trip_id=hit.trip.trip_id)
         payment_take(order_id=spared.pk)
         payment_take(order_id=hit.pk)

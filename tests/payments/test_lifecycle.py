@@ -12,8 +12,9 @@ from payments.services import payment_collect, payment_take
 from sandbox.models import SandboxCall, SandboxCheckoutOrder, SandboxFault
 from shoppers.models import LedgerEntry, Shopper
 from shoppers.services import shopper_outstanding_balance
+from tests.factories import OrderFactory
 
-from .conftest import make_order, sandbox_trip, trip_id
+from .conftest import sandbox_trip, trip_id
 
 
 def captures(order) -> int:
@@ -23,7 +24,7 @@ def captures(order) -> int:
 
 
 def test_approved_adjust_is_captured_and_the_receipt_data_completes_the_order(mapping):
-    order = make_order(mapping, total="15.99")
+    order = OrderFactory(mapping=mapping, total="15.99")
     attempt = payment_take(order_id=order.pk)
     order.refresh_from_db()
     assert (order.status, order.captured_amount, order.error_message) == (
@@ -47,7 +48,9 @@ def test_approved_adjust_is_captured_and_the_receipt_data_completes_the_order(ma
 
 def test_a_decline_puts_the_order_in_error_books_the_debt_and_schedules_the_retry(mapping):
     shopper = Shopper.objects.create(email="dee@example.com", name="Dee")
-    order = make_order(mapping, total="30.00", trip=trip_id("decline"), shopper=shopper)
+    order = OrderFactory(
+        mapping=mapping, total="30.00", trip__trip_id=trip_id("decline"), shopper=shopper
+    )
     attempt = payment_take(order_id=order.pk)
     order.refresh_from_db()
     assert attempt.status == "DECLINED"
@@ -59,7 +62,7 @@ def test_a_decline_puts_the_order_in_error_books_the_debt_and_schedules_the_retr
 
 
 def test_a_card_entry_decline_is_owed_by_the_card(mapping):
-    order = make_order(mapping, total="12.00", trip=trip_id("decline"))
+    order = OrderFactory(mapping=mapping, total="12.00", trip__trip_id=trip_id("decline"))
     payment_take(order_id=order.pk)
     debt = LedgerEntry.objects.get()
     assert (debt.shopper, debt.card_token, debt.amount, debt.kind) == (
@@ -71,7 +74,7 @@ def test_a_card_entry_decline_is_owed_by_the_card(mapping):
 
 
 def test_pending_is_adjusted_again_later_for_the_same_amount(mapping):
-    order = make_order(mapping, total="9.50", trip=trip_id("pending"))
+    order = OrderFactory(mapping=mapping, total="9.50", trip__trip_id=trip_id("pending"))
     first = payment_take(order_id=order.pk)
     order.refresh_from_db()
     assert (first.status, order.status) == ("PENDING", "PRICED")
@@ -88,7 +91,7 @@ def test_pending_is_adjusted_again_later_for_the_same_amount(mapping):
 
 
 def test_an_empty_cart_cancels_the_preauth_and_completes_at_zero(mapping):
-    order = make_order(mapping, total="0.00", lines=0)
+    order = OrderFactory(mapping=mapping, total="0.00", lines=0)
     attempt = payment_take(order_id=order.pk)
     order.refresh_from_db()
     assert (order.status, order.total, order.captured_amount) == (
@@ -109,7 +112,7 @@ def test_a_worker_killed_right_after_the_capture_is_resolved_by_reading_never_re
     from payments import engine
     from payments.services import order_advance, orders_due_claim
 
-    order = make_order(mapping, total="11.00")
+    order = OrderFactory(mapping=mapping, total="11.00")
     real_finish = engine.finish_paid
 
     def crash(**kwargs):
@@ -144,7 +147,7 @@ def test_a_worker_killed_right_after_the_capture_is_resolved_by_reading_never_re
 
 
 def test_amazon_not_answering_the_capture_suspends_the_attempt_and_the_retry_resumes_it(mapping):
-    order = make_order(mapping, total="7.25")
+    order = OrderFactory(mapping=mapping, total="7.25")
     SandboxFault.objects.create(
         service="payments", operation="CaptureCharge", kind="503", remaining=1
     )
@@ -168,7 +171,7 @@ class TestCheckoutService:
         return mapping
 
     def test_the_priced_cart_is_checked_out_and_the_order_paid(self, checkout_mapping):
-        order = make_order(checkout_mapping, total="4.00", lines=2)
+        order = OrderFactory(mapping=checkout_mapping, total="4.00", lines=2)
         attempt = payment_take(order_id=order.pk)
         order.refresh_from_db()
         placed = SandboxCheckoutOrder.objects.get(trip_id=order.trip.trip_id)
@@ -181,7 +184,7 @@ class TestCheckoutService:
         ] * 2
 
     def test_a_cart_failing_amazons_rules_is_not_sent_and_says_why(self, checkout_mapping):
-        order = make_order(checkout_mapping, total="4.00", lines=2)
+        order = OrderFactory(mapping=checkout_mapping, total="4.00", lines=2)
         order.lines.filter(line_no=2).update(total=Decimal("2.01"))
         payment_take(order_id=order.pk)
         order.refresh_from_db()
@@ -190,14 +193,16 @@ class TestCheckoutService:
         assert not SandboxCall.objects.filter(operation="CheckoutCart").exists()
 
     def test_amazons_rejection_is_the_orders_error(self, checkout_mapping):
-        order = make_order(checkout_mapping, total="4.00", trip="invalid-shopping-trip-uuid")
+        order = OrderFactory(
+            mapping=checkout_mapping, total="4.00", trip__trip_id="invalid-shopping-trip-uuid"
+        )
         payment_take(order_id=order.pk)
         order.refresh_from_db()
         assert order.status == "ERROR"
         assert "UnknownShoppingTripException" in order.error_message
 
     def test_an_empty_cart_is_never_sent(self, checkout_mapping):
-        order = make_order(checkout_mapping, total="0.00", lines=0)
+        order = OrderFactory(mapping=checkout_mapping, total="0.00", lines=0)
         payment_take(order_id=order.pk)
         order.refresh_from_db()
         assert order.status == "COMPLETED"

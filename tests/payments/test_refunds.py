@@ -16,13 +16,14 @@ from payments.services import (
     refund_send,
 )
 from sandbox.models import SandboxFault, SandboxRefund
+from tests.factories import OrderFactory
 
-from .conftest import make_order, sandbox_trip
+from .conftest import sandbox_trip
 
 
 @pytest.fixture
 def paid(mapping):
-    order = make_order(mapping, total="20.00")
+    order = OrderFactory(mapping=mapping, total="20.00")
     payment_take(order_id=order.pk)
     order.refresh_from_db()
     assert order.captured_amount == Decimal("20.00")
@@ -89,7 +90,7 @@ def test_rejecting_needs_a_reason_and_frees_the_amount(paid, staff):
 def test_checkout_service_stores_refund_through_amazon(mapping):
     mapping.payment_mode = "CHECKOUT_SERVICE"
     mapping.save()
-    order = make_order(mapping, total="3.00")
+    order = OrderFactory(mapping=mapping, total="3.00")
     payment_take(order_id=order.pk)
     with pytest.raises(RefundNotAllowed, match="Amazon handles its refunds"):
         refund_request(order=order, amount=Decimal("1.00"), reason_code="OTHER")
@@ -116,7 +117,7 @@ def test_approvals_pressed_at_once_send_the_refund_once(mapping, monkeypatch):
     from payments.services import refund_approve, refund_request
     from sandbox.models import SandboxCall
 
-    order = make_order(mapping, total="14.60")
+    order = OrderFactory(mapping=mapping, total="14.60")
     payment_take(order_id=order.pk)
     order.refresh_from_db()
     refund = refund_request(order=order, amount=Decimal("14.60"), reason_code="OTHER")

@@ -26,9 +26,9 @@ from payments.services import (
 from sandbox.models import SandboxCall, SandboxTrip
 from shoppers.models import Shopper
 from shoppers.services import shopper_outstanding_balance
-from tests.factories import staff_user
+from tests.factories import OrderFactory, staff_user
 
-from .conftest import make_order, sandbox_trip, trip_id
+from .conftest import sandbox_trip, trip_id
 
 USD = "USD"
 
@@ -106,7 +106,9 @@ def test_a_card_that_keeps_declining_walks_the_whole_schedule_and_is_never_captu
     """Declines at every share, and at retry 7 the authorized amount is asked for with an
     AdjustCharge too (never captured without an approval): nothing is taken, all stays owed."""
     shopper = Shopper.objects.create(email="nsf@example.com")
-    order = make_order(mapping, total="40.00", trip=trip_id("decline"), shopper=shopper)
+    order = OrderFactory(
+        mapping=mapping, total="40.00", trip__trip_id=trip_id("decline"), shopper=shopper
+    )
     payment_take(order_id=order.pk)
     attempts, minutes = run_schedule(order)
     assert [a.retry_no for a in attempts] == [1, 2, 3, 4, 5, 6, 7, 8]
@@ -124,7 +126,9 @@ def test_retry_7_collects_the_authorized_amount_and_books_the_rest_as_store_cred
     """Funds for 26.00 on a 50.00 cart: every share declines; retry 7 asks for the store's
     25.00 pre-auth, is APPROVED and captured. Two tenders: card 25.00, store credit 25.00."""
     shopper = Shopper.objects.create(email="short@example.com")
-    order = make_order(mapping, total="50.00", trip=trip_id("nsf2600"), shopper=shopper)
+    order = OrderFactory(
+        mapping=mapping, total="50.00", trip__trip_id=trip_id("nsf2600"), shopper=shopper
+    )
     payment_take(order_id=order.pk)
     attempts, _ = run_schedule(order)
     last = attempts[-1]
@@ -145,7 +149,7 @@ def test_retry_7_collects_the_authorized_amount_and_books_the_rest_as_store_cred
 def test_an_adjust_answer_is_the_trips_authorized_amount_at_retry_7(mapping):
     """A PENDING answer reported 20.00 authorized on this trip: retry 7 asks for that, not the
     store's 25.00 setting, and says where the amount came from."""
-    order = make_order(mapping, total="50.00", trip=trip_id("decline"))
+    order = OrderFactory(mapping=mapping, total="50.00", trip__trip_id=trip_id("decline"))
     PaymentAttempt.objects.create(
         order=order,
         attempt_no=0,
@@ -167,7 +171,9 @@ def test_an_adjust_answer_is_the_trips_authorized_amount_at_retry_7(mapping):
 def test_insufficient_funds_recovers_at_a_reduced_share_and_the_rest_stays_owed(mapping):
     """Funds for 30.00: 40 (x4) and 36 decline, 28.00 (70 %) is approved and captured."""
     shopper = Shopper.objects.create(email="partial@example.com")
-    order = make_order(mapping, total="40.00", trip=trip_id("nsf3000"), shopper=shopper)
+    order = OrderFactory(
+        mapping=mapping, total="40.00", trip__trip_id=trip_id("nsf3000"), shopper=shopper
+    )
     payment_take(order_id=order.pk)
     attempts, _ = run_schedule(order)
     assert attempts[-1].retry_no == 5
@@ -178,14 +184,16 @@ def test_insufficient_funds_recovers_at_a_reduced_share_and_the_rest_stays_owed(
 
 
 def test_automatic_retries_stop_at_the_48_hour_window(mapping):
-    late = make_order(mapping, total="40.00", trip=trip_id("decline"), age=timedelta(hours=47))
+    late = OrderFactory(
+        mapping=mapping, total="40.00", trip__trip_id=trip_id("decline"), age=timedelta(hours=47)
+    )
     payment_take(order_id=late.pk)
     late.refresh_from_db()
     # Retry 1's slot (15 min) is long past: it runs after the cooldown, still inside 48 h.
     assert late.next_action_at - late.last_attempt_at == timedelta(minutes=5)
 
     age = timedelta(hours=47, minutes=56)
-    order = make_order(mapping, total="40.00", trip=trip_id("decline"), age=age)
+    order = OrderFactory(mapping=mapping, total="40.00", trip__trip_id=trip_id("decline"), age=age)
     payment_take(order_id=order.pk)
     order.refresh_from_db()
     assert order.status == "ERROR"
@@ -196,12 +204,12 @@ def test_automatic_retries_stop_at_the_48_hour_window(mapping):
 
 class TestStaffRetryRules:
     def test_only_orders_in_error(self, mapping):
-        order = make_order(mapping, total="5.00")
+        order = OrderFactory(mapping=mapping, total="5.00")
         state = order_retry_state(order=order)
         assert not state.allowed and "Only orders in error" in state.reason
 
     def test_within_48_hours_of_creation(self, mapping):
-        order = make_order(mapping, total="5.00", trip=trip_id("decline"))
+        order = OrderFactory(mapping=mapping, total="5.00", trip__trip_id=trip_id("decline"))
         payment_take(order_id=order.pk)
         order.refresh_from_db()
         inside = order.created_at + timedelta(hours=47, minutes=59)
@@ -215,7 +223,7 @@ class TestStaffRetryRules:
             )
 
     def test_not_within_5_minutes_of_the_last_attempt(self, mapping):
-        order = make_order(mapping, total="5.00", trip=trip_id("decline"))
+        order = OrderFactory(mapping=mapping, total="5.00", trip__trip_id=trip_id("decline"))
         payment_take(order_id=order.pk)
         order.refresh_from_db()
         last = order.last_attempt_at
@@ -227,7 +235,7 @@ class TestStaffRetryRules:
 
     def test_a_staff_retry_is_recorded_with_its_actor(self, mapping):
         user = staff_user(username="retrier")
-        order = make_order(mapping, total="8.00", trip=trip_id("nsf600"))
+        order = OrderFactory(mapping=mapping, total="8.00", trip__trip_id=trip_id("nsf600"))
         payment_take(order_id=order.pk)
         later = timezone.now() + timedelta(minutes=6)
         attempt = payment_collect(order_id=order.pk, trigger="MANUAL", actor=user, now=later)
@@ -235,7 +243,7 @@ class TestStaffRetryRules:
         assert order.events.filter(type="payment_attempt_started", actor=user).exists()
 
     def test_a_staff_retry_asks_for_the_total_and_neither_uses_nor_shifts_a_slot(self, mapping):
-        order = make_order(mapping, total="8.00", trip=trip_id("decline"))
+        order = OrderFactory(mapping=mapping, total="8.00", trip__trip_id=trip_id("decline"))
         payment_take(order_id=order.pk)
         order.refresh_from_db()
         slot_1 = order.next_action_at
@@ -251,7 +259,9 @@ class TestStaffRetryRules:
 @pytest.mark.django_db(transaction=True)
 def test_many_staff_pressing_retry_at_once_capture_once(mapping):
     """Ten concurrent retries of one declined order whose card now has the funds: one capture."""
-    order = make_order(mapping, total="9.50", trip=trip_id("nsf900"), age=timedelta(minutes=10))
+    order = OrderFactory(
+        mapping=mapping, total="9.50", trip__trip_id=trip_id("nsf900"), age=timedelta(minutes=10)
+    )
     payment_take(order_id=order.pk)
     order.refresh_from_db()
     assert order.status == "ERROR"
@@ -292,7 +302,12 @@ def test_many_staff_pressing_retry_at_once_capture_once(mapping):
 @pytest.mark.django_db(transaction=True)
 def test_the_sweep_claims_each_due_order_once(mapping):
     orders = [
-        make_order(mapping, total="3.00", trip=trip_id("decline"), age=timedelta(minutes=30))
+        OrderFactory(
+            mapping=mapping,
+            total="3.00",
+            trip__trip_id=trip_id("decline"),
+            age=timedelta(minutes=30),
+        )
         for _ in range(3)
     ]
     for order in orders:
@@ -318,7 +333,7 @@ def test_the_sweep_claims_each_due_order_once(mapping):
 def test_time_travel_runs_the_schedule_in_development(mapping):
     from django.core.management import call_command
 
-    order = make_order(mapping, total="40.00", trip=trip_id("nsf3000"))
+    order = OrderFactory(mapping=mapping, total="40.00", trip__trip_id=trip_id("nsf3000"))
     payment_take(order_id=order.pk)
     out = StringIO()
     call_command("payments_time_travel", "0.5", stdout=out)  # past retry 1's 15-minute slot

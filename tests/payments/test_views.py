@@ -11,17 +11,20 @@ from django.utils import timezone
 
 from orders.models import Order
 from payments.services import payment_take
+from tests.factories import OrderFactory
 
-from .conftest import make_order, trip_id
+from .conftest import trip_id
 
 GRID = "/financial/orders/"
 
 
 @pytest.fixture
 def orders(mapping):
-    good = make_order(mapping, total="5.00")
+    good = OrderFactory(mapping=mapping, total="5.00")
     payment_take(order_id=good.pk)
-    bad = make_order(mapping, total="6.00", trip=trip_id("decline"), age=timedelta(minutes=20))
+    bad = OrderFactory(
+        mapping=mapping, total="6.00", trip__trip_id=trip_id("decline"), age=timedelta(minutes=20)
+    )
     payment_take(order_id=bad.pk)
     Order.objects.filter(pk=bad.pk).update(last_attempt_at=timezone.now() - timedelta(minutes=6))
     return good, bad
@@ -45,11 +48,11 @@ def test_search_by_purchase_id_trip_id_and_shopper(staff_client, orders):
 
 def test_the_grid_page_costs_a_fixed_number_of_queries(staff_client, mapping):
     for n in range(30):
-        make_order(mapping, total=f"{n + 1}.00")
+        OrderFactory(mapping=mapping, total=f"{n + 1}.00")
     with CaptureQueriesContext(connection) as few:
         staff_client.get(GRID)
     for n in range(30):
-        make_order(mapping, total=f"{n + 1}.00")
+        OrderFactory(mapping=mapping, total=f"{n + 1}.00")
     with CaptureQueriesContext(connection) as many:
         assert staff_client.get(GRID).status_code == 200
     assert len(many) == len(few) <= 12
@@ -122,7 +125,7 @@ def test_a_huge_result_is_counted_only_up_to_the_cap(staff_client, mapping, monk
 
     monkeypatch.setattr(CappedPaginator, "cap", 100)
     for n in range(3):
-        make_order(mapping, total=f"{n + 1}.00")
+        OrderFactory(mapping=mapping, total=f"{n + 1}.00")
     assert "3 orders." in staff_client.get(GRID).content.decode()
     monkeypatch.setattr(CappedPaginator, "cap", 2)
     page = staff_client.get(GRID).content.decode()
@@ -134,7 +137,7 @@ def _in_review(mapping) -> Order:
 
     from .test_faults import sweep
 
-    order = make_order(mapping, total="7.00")
+    order = OrderFactory(mapping=mapping, total="7.00")
     SandboxFault.objects.create(
         service="payments", operation="CaptureCharge", kind="LOST", remaining=1
     )
@@ -177,7 +180,7 @@ def test_a_user_without_the_retry_permission_gets_403_on_review(client, mapping)
 
 
 def test_a_short_collection_shows_its_tenders_and_the_collected_short_filter(staff_client, mapping):
-    order = make_order(mapping, total="50.00", trip=trip_id("nsf2600"))
+    order = OrderFactory(mapping=mapping, total="50.00", trip__trip_id=trip_id("nsf2600"))
     Order.objects.filter(pk=order.pk).update(store_credit_amount=Decimal("25.00"))
     from payments.models import Tender
 
@@ -185,7 +188,7 @@ def test_a_short_collection_shows_its_tenders_and_the_collected_short_filter(sta
     Tender.objects.create(
         order=order, kind="STORE_CREDIT", amount=25, currency="USD", reference="s"
     )
-    other = make_order(mapping, total="5.00")
+    other = OrderFactory(mapping=mapping, total="5.00")
     grid = staff_client.get(GRID, {"collected_short": "true"}).content.decode()
     assert order.purchase_id in grid and other.purchase_id not in grid
     assert "Collected short" in grid
@@ -199,8 +202,8 @@ def test_a_search_alone_is_counted_on_its_trips_and_with_filters_on_the_orders(
     from shoppers.models import Shopper
 
     pat = Shopper.objects.create(email="pat.search@example.com", name="Pat Search")
-    mine = [make_order(mapping, total=f"{n + 1}.00", shopper=pat) for n in range(3)]
-    make_order(mapping, total="9.00")  # a card trip: not Pat's
+    mine = [OrderFactory(mapping=mapping, total=f"{n + 1}.00", shopper=pat) for n in range(3)]
+    OrderFactory(mapping=mapping, total="9.00")  # a card trip: not Pat's
     Order.objects.filter(pk=mine[0].pk).update(status="ERROR", error_message="Card declined")
     page = staff_client.get(GRID, {"q": "pat.sea"})
     assert page.context["filter"].count_by_trips() is not None  # the trips' indexes count it
@@ -213,7 +216,7 @@ def test_a_search_alone_is_counted_on_its_trips_and_with_filters_on_the_orders(
 
 
 def test_the_csv_shows_the_tenders_of_a_short_collection(staff_client, mapping):
-    order = make_order(mapping, total="50.00")
+    order = OrderFactory(mapping=mapping, total="50.00")
     Order.objects.filter(pk=order.pk).update(
         status="COMPLETED", captured_amount=Decimal("25.00"), store_credit_amount=Decimal("25.00")
     )

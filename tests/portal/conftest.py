@@ -10,8 +10,7 @@ from payments.services import payment_collect
 from portal import ratelimit
 from sandbox.models import CardProfile
 from sandbox.trips import known_store, open_trip
-from tests.factories import JwoStoreMappingFactory
-from tests.payments.conftest import make_order, trip_id
+from tests.factories import JwoStoreMappingFactory, OrderFactory, trip_id
 
 PROFILES = {"ok": CardProfile.OK, "decline": CardProfile.DECLINE}
 
@@ -49,7 +48,9 @@ def shop(
         profile=PROFILES[profile],
         shopper_id="" if shopper else card,
     )
-    order = make_order(mapping, total=total, trip=tid, lines=lines, shopper=shopper, age=age)
+    order = OrderFactory(
+        mapping=mapping, total=total, trip__trip_id=tid, lines=lines, shopper=shopper, age=age
+    )
     ShoppingTrip.objects.filter(pk=order.trip_id).update(amazon_shopper_id="" if shopper else card)
     payment_collect(order_id=order.pk, trigger="INITIAL")
     order.refresh_from_db()

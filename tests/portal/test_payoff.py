@@ -206,11 +206,11 @@ def test_no_retry_charges_a_trip_while_the_shopper_is_paying_it(client, mapping)
 
 def test_a_long_balance_lists_fifty_trips_and_says_how_many_more(client, mapping):
     from shoppers.ledger import ledger_book
-    from tests.payments.conftest import make_order
+    from tests.factories import OrderFactory
 
     shop(mapping, total="1.00")  # a receipt, so the card's e-mail can sign in
     for n in range(53):
-        order = make_order(mapping, total="2.00", status="ERROR")
+        order = OrderFactory(mapping=mapping, total="2.00", status="ERROR")
         ledger_book(
             reference=f"debt-{n}",
             kind="DEBT",

@@ -157,10 +157,10 @@ def test_an_old_trip_past_the_refund_window_offers_no_refund(client, mapping, se
 
 
 def test_trips_come_twenty_a_page_newest_first(client, mapping):
-    from tests.payments.conftest import make_order
+    from tests.factories import OrderFactory
 
     ana = Shopper.objects.create(email="ana@example.com")
-    made = [make_order(mapping, shopper=ana, age=timedelta(hours=n)) for n in range(25)]
+    made = [OrderFactory(mapping=mapping, shopper=ana, age=timedelta(hours=n)) for n in range(25)]
     sign_in(client, "ana@example.com")
     first = client.get(reverse("portal:receipts")).content.decode()
     assert "Page 1 of 2" in first

@@ -1,10 +1,12 @@
+"""Merchants, stores, web registers, JWO mappings and console users."""
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from jwo_console import roles
 from stores.choices import LoyaltyProvider
-from stores.models import JwoStoreMapping, Merchant, Store, WebRegister
+from stores.models import JwoStoreMapping, JwoStoreMappingChange, Merchant, Store, WebRegister
 
 PASSWORD = "correct-horse-battery"
 
@@ -48,6 +50,14 @@ class JwoStoreMappingFactory(factory.django.DjangoModelFactory):
     loyalty_provider = LoyaltyProvider.YINZCAM
 
 
+class JwoStoreMappingChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JwoStoreMappingChange
+
+    store = factory.SubFactory(StoreFactory)
+    action = "UPDATED"
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -72,31 +82,3 @@ def merchant_admin(**kwargs):
 
 def staff_user(**kwargs):
     return UserFactory(role=roles.STAFF, **kwargs)
-
-
-def upc(n: int) -> str:
-    """A valid UPC-A for number ``n`` (GS1 check digit), leading zeros kept."""
-    body = f"{n:011d}"
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return body + str((10 - total % 10) % 10)
-
-
-class ItemFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = "catalog.Item"
-
-    merchant = factory.SubFactory(MerchantFactory)
-    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
-    name = factory.Sequence(lambda n: f"Acme Sparkling Water {n} 12oz")
-    barcode = factory.Sequence(lambda n: upc(100000 + n))
-    barcode_type = "UPC"
-    category = "Drinks"
-
-
-def entitle(store, item, price="1.99", active=True):
-    """An entitlement through the service, so its content hash is right."""
-    from decimal import Decimal
-
-    from catalog.services import store_item_set
-
-    return store_item_set(item=item, store=store, price=Decimal(price), is_active=active)

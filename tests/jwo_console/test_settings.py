@@ -1,0 +1,80 @@
+"""Production settings, imported in a subprocess with a clean environment: the loyalty keys are
+required (no sandbox default) and the sandbox app is not installed, so neither its URLs nor its
+tables exist there."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "DJANGO_SETTINGS_MODULE": "jwo_console.settings.production",
+    "DJANGO_READ_DOT_ENV_FILE": "0",
+    "SECRET_KEY": "s" * 50,
+    "JWO_CONNECTOR_SECRET": "x",
+    "PROCESSOR_URL": "https://processor.example/api",
+    "PROCESSOR_API_KEY": "k",
+    "YINZCAM_API_KEY": "yinzcam-real-key",
+    "VENUENEXT_API_KEY": "venuenext-real-key",
+}
+
+REPORT = """
+import django, json
+django.setup()
+from django.apps import apps
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+try:
+    reverse("sandbox:overview")
+    sandbox_url = True
+except NoReverseMatch:
+    sandbox_url = False
+from django.db.migrations.loader import MigrationLoader
+labels = {app for app, _ in MigrationLoader(None, ignore_no_migrations=True).disk_migrations}
+print(json.dumps({
+    "installed": apps.is_installed("sandbox"),
+    "sandbox_url": sandbox_url,
+    "migrated_apps": sorted(labels),
+    "yinzcam": settings.YINZCAM_API_KEY,
+    "venuenext": settings.VENUENEXT_API_KEY,
+}))
+"""
+
+
+def _production(code: str, **env: str) -> subprocess.CompletedProcess:
+    full = {**PRODUCTION_ENV, **env}
+    full = {k: v for k, v in full.items() if v is not None}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["YINZCAM_API_KEY", "VENUENEXT_API_KEY"])
+@pytest.mark.parametrize("value", [None, "", "sandbox-loyalty-key"])
+def test_production_refuses_to_start_without_a_real_loyalty_key(name, value):
+    result = _production("import django; django.setup()", **{name: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{name} is empty or the sandbox's key" in result.stderr
+
+
+def test_production_has_no_sandbox_app_urls_or_tables():
+    result = _production(REPORT)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["installed"] is False
+    assert report["sandbox_url"] is False
+    assert "sandbox" not in report["migrated_apps"]
+    assert {"payments", "orders", "stores"} <= set(report["migrated_apps"])
+    assert (report["yinzcam"], report["venuenext"]) == ("yinzcam-real-key", "venuenext-real-key")
+
+
+def test_the_test_settings_keep_the_sandbox_and_its_loyalty_key(settings):
+    assert "sandbox" in settings.INSTALLED_APPS
+    assert settings.YINZCAM_API_KEY == settings.SANDBOX_LOYALTY_API_KEY
