@@ -25,6 +25,16 @@ class WorkerHeartbeatFactory(factory.django.DjangoModelFactory):
     last_seen_at = factory.LazyFunction(timezone.now)
 
 
+class BeatLeaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "jwo_console.BeatLease"
+
+    name = factory.Sequence(lambda n: f"lease-{n}")
+    holder = factory.Sequence(lambda n: f"host:{n}:beat")
+    acquired_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(seconds=30))
+
+
 class AmazonApiCallFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "jwo_console.AmazonApiCall"

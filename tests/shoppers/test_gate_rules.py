@@ -13,17 +13,19 @@ from django.utils import timezone
 from jwo_console.exceptions import ApplicationError
 from shoppers import scankeys
 from shoppers.choices import EntryMethod, GateReason, LedgerKind
+from shoppers.ledger import (
+    card_outstanding_balance,
+    ledger_book,
+    shopper_outstanding_balance,
+    trip_outstanding,
+)
 from shoppers.models import GateDecision
 from shoppers.services import (
-    card_outstanding_balance,
     gate_authorize_card,
     gate_authorized_amount,
     gate_verify_identity_key,
-    ledger_book,
     scan_key_issue,
     shopper_for_key,
-    shopper_outstanding_balance,
-    trip_outstanding,
 )
 from stores.choices import FaRiskAction, FraudAbuseStrategy
 from tests.factories import JwoStoreMappingFactory, ShopperFactory

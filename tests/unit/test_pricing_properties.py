@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orders.pricing import CartLine, Promo, item_discount, price_cart, q
+from jwo_console.money import quantize as q
+from orders.pricing import CartLine, Promo, item_discount, price_cart
 
 CENT = Decimal("0.01")
 
