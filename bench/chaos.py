@@ -158,7 +158,20 @@ class ChaosRun(Processes):
         self.report.faults_injected = dict(sorted(injected.items()))
 
     # -- traffic -------------------------------------------------------------------------------
-    def traffic(self) -> None:
+    # The gate simulator's shoppers (sandbox/simulator.py) and their cards (card profile, weight).
+    SIMULATION = {
+        "app_share": 0.3,
+        "empty_rate": 0.03,
+        "unknown_sku_rate": 0.02,
+        "group_rate": 0.05,
+        "loyalty_rate": 0.1,
+        "purchase_resends": 25,
+        "resend_wait": 1.5,
+    }
+    PROFILES = [("OK", 80), ("DECLINE", 5), ("PENDING_ONCE", 7), ("NSF", 8)]
+
+    def traffic(self, trips: int | None = None, seconds: float | None = None, first: int = 1):
+        """``trips`` shoppers (the plan's) spread over ``seconds``, numbered from ``first``."""
         from django.db import close_old_connections
 
         from sandbox.simulator import GateSimulator, SimulationConfig, app_key_source
@@ -169,15 +182,9 @@ class ChaosRun(Processes):
             connector_secret=SECRET,
             store_id=self.store_id,
             shoppers=self.plan.trips,
-            app_share=0.3,
-            empty_rate=0.03,
-            unknown_sku_rate=0.02,
-            group_rate=0.05,
-            loyalty_rate=0.1,
             timeout=10.0,
             seed=self.plan.seed,
-            purchase_resends=25,
-            resend_wait=1.5,
+            **self.SIMULATION,
         )
         fetch_code = app_key_source(web, ["demo-app-token-1", "demo-app-token-2"])
 
@@ -195,7 +202,7 @@ class ChaosRun(Processes):
         from requests.adapters import HTTPAdapter
 
         sim.session.mount("http://", HTTPAdapter(pool_maxsize=self.plan.concurrency))
-        profiles = [("OK", 80), ("DECLINE", 5), ("PENDING_ONCE", 7), ("NSF", 8)]
+        profiles = self.PROFILES
         lock = threading.Lock()
 
         def one(n: int, profile: str, limit: Decimal | None):
@@ -210,12 +217,14 @@ class ChaosRun(Processes):
                 with lock:
                     self.outcomes.append(outcome)
 
-        interval = self.plan.traffic_seconds / self.plan.trips
+        trips = self.plan.trips if trips is None else trips
+        seconds = self.plan.traffic_seconds if seconds is None else seconds
+        interval = seconds / max(1, trips)
         begin = time.monotonic()
         pool = ThreadPoolExecutor(max_workers=self.plan.concurrency, thread_name_prefix="trip")
         try:
-            for n in range(1, self.plan.trips + 1):
-                wait = begin + (n - 1) * interval - time.monotonic()
+            for n in range(first, first + trips):
+                wait = begin + (n - first) * interval - time.monotonic()
                 if self.stop.wait(max(0.0, wait)):
                     break
                 profile = self.rng.choices([p for p, _ in profiles], [w for _, w in profiles])[0]

@@ -136,11 +136,8 @@ class Processes:
         )
         return mapping.jwo_store_id
 
-    def start_processes(self) -> None:
-        sup, p = self.sup, self.plan
-        py = sys.executable
-        queues = self.report.queues
-        sup.start(
+    def start_redis(self) -> None:
+        self.sup.start(
             "redis",
             [
                 shutil.which("redis-server"),
@@ -157,6 +154,12 @@ class Processes:
             ],
         )
         _wait(lambda: _redis_ping(self.redis_port), 20, "redis-server")
+
+    def start_processes(self) -> None:
+        sup, p = self.sup, self.plan
+        py = sys.executable
+        queues = self.report.queues
+        self.start_redis()
         sup.start(
             "web",
             [

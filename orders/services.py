@@ -194,14 +194,17 @@ def _cart_lines(order: Order) -> tuple[list[pricing.CartLine], list[dict], list[
     merchant = order.store.merchant
     codes = {str(i["id"]) for i in items if i.get("type") == "SCANCODE"}
     skus = {str(i["id"]) for i in items if i.get("type") != "SCANCODE"}
-    by_sku = {i.sku: i for i in Item.objects.filter(merchant=merchant, sku__in=skus)}
+    # The SKUs' items and their prices here in one query (an item the store does not sell
+    # active is missing either way); scanned codes need the barcode lookup first.
+    sold = StoreItem.objects.filter(store=order.store, is_active=True).select_related("item")
+    by_sku, prices = {}, {}
+    if skus:
+        for e in sold.filter(item__merchant=merchant, item__sku__in=skus):
+            by_sku[e.item.sku] = e.item
+            prices[e.item_id] = e.price
     by_barcode = _items_by_barcode(merchant, codes)
-    prices = {
-        e.item_id: e.price
-        for e in StoreItem.objects.filter(store=order.store, is_active=True).filter(
-            Q(item__in=by_sku.values()) | Q(item__in=by_barcode.values())
-        )
-    }
+    if by_barcode:
+        prices.update(sold.filter(item__in=by_barcode.values()).values_list("item_id", "price"))
     lines, meta, missing = [], [], []
     for cart_item in items:
         key = str(cart_item["id"])

@@ -16,7 +16,7 @@ from orders.models import Order
 from orders.services import order_event, order_next_action, order_transition
 
 from . import signals
-from .engine import notify, trip_ref
+from .attempts import notify, trip_ref
 from .models import PaymentReceipt
 
 logger = logging.getLogger(__name__)

@@ -27,9 +27,9 @@ from stores.choices import PaymentMode
 from stores.selectors import store_settings
 
 from . import signals
+from .attempts import notify as _notify
+from .attempts import trip_ref as _trip_ref
 from .choices import AttemptStatus, RefundReason, RefundStatus
-from .engine import notify as _notify
-from .engine import trip_ref as _trip_ref
 from .models import Refund
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,10 @@ from orders.choices import NextAction, OrderStatus
 from orders.models import Order
 from orders.services import order_event, order_next_action, order_transition
 
+from .attempts import PaymentInProgress, mark
+from .capture import handle_amazon_error, send_capture
 from .choices import AttemptStatus, AttemptStep
-from .engine import PaymentInProgress, finish_paid, handle_amazon_error, mark, send_capture
+from .finish import finish_paid
 from .models import PaymentAttempt
 
 CAPTURE_AGAIN_RISK = (

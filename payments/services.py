@@ -1,7 +1,9 @@
 """Getting paid, by the module a newcomer looks for (README "Getting paid"):
 
 - ``rules.py`` — the pure rules: what a retry asks for, when it is due, whether Retry is allowed;
-- ``engine.py`` — one attempt: open, run, finish; unknown capture outcomes read, never resent;
+- ``engine.py`` — one attempt opened (``payment_collect``), ``capture.py`` runs it, ``finish.py``
+  finishes it, ``resolve.py`` reads unknown capture outcomes (never resent blind),
+  ``tenders.py`` books debts and tenders, ``attempts.py`` holds what they share;
 - ``review.py`` — what staff decide when no read could tell;
 - ``sweep.py`` — every order whose next action is due, advanced by beat; time travel;
 - ``receipts.py`` — the receipt data after the capture;
@@ -11,15 +13,9 @@
 This module is the public surface the views, the admin, the portal and the tests import.
 """
 
-from .engine import (
-    PaymentInProgress,
-    RetryNotAllowed,
-    checkout_request_for,
-    payment_collect,
-    payment_resolve,
-    payment_take,
-    trip_authorized_amount,
-)
+from .attempts import PaymentInProgress, RetryNotAllowed
+from .capture import checkout_request_for
+from .engine import payment_collect, payment_take, trip_authorized_amount
 from .receipts import payment_receipt_fetch
 from .refunds import (
     RefundNotAllowed,
@@ -34,6 +30,7 @@ from .refunds import (
     refunded_line_numbers,
     refunds_possible,
 )
+from .resolve import payment_resolve
 from .review import (
     CAPTURE_AGAIN_RISK,
     ReviewNotAllowed,

@@ -109,16 +109,16 @@ def test_a_worker_killed_right_after_the_capture_is_resolved_by_reading_never_re
     """The process dies after Amazon took the capture and before we recorded it. The order's
     next action was set to RESOLVE before the call: the sweep finds it when the lease ends,
     reads Amazon's record, books the capture and sends nothing again."""
-    from payments import engine
+    from payments import capture, engine
     from payments.services import order_advance, orders_due_claim
 
     order = OrderFactory(mapping=mapping, total="11.00")
-    real_finish = engine.finish_paid
+    real_finish = capture.finish_paid
 
     def crash(**kwargs):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(engine, "finish_paid", crash)
+    monkeypatch.setattr(capture, "finish_paid", crash)
     with pytest.raises(SystemExit):
         payment_take(order_id=order.pk)
     attempt = PaymentAttempt.objects.get(order=order)
@@ -128,7 +128,7 @@ def test_a_worker_killed_right_after_the_capture_is_resolved_by_reading_never_re
     assert order.next_action_at == attempt.lease_until
     assert sandbox_trip(order).captured_amount == Decimal("11.00")
 
-    monkeypatch.setattr(engine, "finish_paid", real_finish)
+    monkeypatch.setattr(capture, "finish_paid", real_finish)
     # While the lease holds, nobody else may touch the attempt, and the sweep does not see it.
     with pytest.raises(engine.PaymentInProgress):
         payment_collect(order_id=order.pk, trigger="AUTO")

@@ -1,0 +1,418 @@
+"""The halftime rush (issue 15): can one worker machine keep up while the gate keeps answering?
+
+A fresh PostgreSQL database seeded with the demo data; as subprocesses (bench/chaos.py's
+Supervisor) a redis-server, gunicorn serving the console, a second gunicorn serving the sandbox
+(Amazon is another machine: its 150 ms waits must not take the connector's threads), two Celery
+workers and beat. Every Amazon call the sandbox answers waits 150 ms first (a LATENCY
+SandboxFault on every service and operation, never used up). First a few idle trips through the
+gate simulator (sandbox/simulator.py), the back office at rest; then the rush: N exits spread
+over the rush window, 5 % of cards declining, a tenth of shoppers scanning a loyalty card, and
+shoppers asking for portal sign-in links meanwhile (the ``critical`` queue's e-mails). It waits
+(bounded) until every order is final and prints the table with the issue's targets.
+
+    .venv/bin/python bench/rush.py              # 5,000 exits in 10 minutes (make bench)
+    .venv/bin/python bench/rush.py --quick      # 5,000 exits in 2 minutes
+    .venv/bin/python bench/rush.py --quick --exits 600      # a smaller rush while iterating
+    .venv/bin/python bench/rush.py --layout before          # the worker layout before issue 15
+
+Worker layouts (``--layout``): ``before`` — two prefork workers of 2 processes each consuming
+every queue (Procfile.dev as it was); ``after`` (default) — the layout README "The halftime
+rush" describes: ``w1`` takes the money queue on Celery's threads pool (I/O-bound Amazon calls),
+``w2`` takes critical, celery and bulk on prefork, so e-mails never wait behind money.
+
+Needs DATABASE_URL pointing at PostgreSQL and ``redis-server`` on PATH; without them it says so
+and exits 0. Only 127.0.0.1 is contacted; every subprocess is killed at the end.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from _common import free_port
+from chaos import ChaosRun
+from chaos_support import HOST, Plan, _http_ok, _log_has, _wait
+
+
+@dataclass
+class RushPlan(Plan):
+    trips: int = 5000
+    traffic_seconds: float = 600.0
+    idle_trips: int = 60
+    idle_seconds: float = 20.0
+    concurrency: int = 24
+    signins: int = 60  # portal sign-in links asked for during the rush
+    latency_ms: int = 150  # every Amazon call, at the sandbox
+    quiesce_seconds: float = 900.0
+    deadline_seconds: float = 2400.0
+    database: str = "jwo_bench_rush"
+    read_timeout: float = 10.0
+    layout: str = "after"
+    money_concurrency: int = 16  # threads of the money worker (layout "after")
+    web_workers: int = 3
+    # Declines are retried twice, 12 s and 24 s apart, then left for staff (final).
+    schedule_minutes: str = "0.2,0.4"
+    short_seconds: int = 5
+
+
+QUICK = {"traffic_seconds": 120.0, "database": "jwo_bench_rush_quick", "deadline_seconds": 1500.0}
+
+TARGETS = {"gate_ratio": 2.0, "paid_p99": 60.0, "email_p99": 30.0}
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * q))]
+
+
+@dataclass
+class RushFigures:
+    idle: dict = field(default_factory=dict)  # endpoint -> (n, p50, p99) ms
+    rush: dict = field(default_factory=dict)
+    cart_to_final: tuple = ()
+    cart_to_paid: tuple = ()
+    largest_backlog: int = 0  # orders not final at once
+    largest_queue: dict = field(default_factory=dict)  # Redis queue -> longest seen
+    email_delay: dict = field(default_factory=dict)  # kind -> (n, p50, p99) s
+    gate_errors: int = 0
+    order_errors: int = 0
+    task_errors: int = 0
+    lost: int = 0
+    nproc: int = 0
+    load: tuple = ()
+
+
+class RushRun(ChaosRun):
+    SIMULATION = {
+        "app_share": 0.3,
+        "empty_rate": 0.02,
+        "unknown_sku_rate": 0.0,
+        "group_rate": 0.05,
+        "loyalty_rate": 0.1,
+        "purchase_resends": 10,
+        "resend_wait": 1.0,
+    }
+    PROFILES = [("OK", 95), ("DECLINE", 5)]
+
+    def __init__(self, plan: RushPlan, logs: Path) -> None:
+        super().__init__(plan, logs)
+        self.sandbox_port = free_port()
+        self.figures = RushFigures()
+        self.signin_links: list[int] = []
+        self.queue_max: dict[str, int] = {}
+        self.backlog_max = 0
+
+    def environment(self, db_url: str) -> dict[str, str]:
+        env = super().environment(db_url)
+        env.update(
+            {
+                # production's beat schedules (the sweep every 30 s), not the chaos run's
+                "DJANGO_SETTINGS_MODULE": "jwo_console.settings.local",
+                "JWO_SANDBOX_URL": f"http://{HOST}:{self.sandbox_port}/sandbox",
+                "JWO_SWEEP_SECONDS": "30",
+                "JWO_INTRADAY_SQS_QUEUE_NAME": "",  # no moto server: Amazon's reporting is off
+                "JWO_EVENT_SQS_QUEUE_NAME": "",
+                "LOG_LEVEL": "WARNING",
+                "PORTAL_SIGNIN_RATE_PER_EMAIL": "1000/minute",
+                "PORTAL_SIGNIN_RATE_PER_IP": "1000/minute",
+            }
+        )
+        return env
+
+    def worker_argv(self, name: str) -> list[str]:
+        p = self.plan
+        base = [sys.executable, "-m", "celery", "-A", "jwo_console", "worker", "-n", f"{name}@%h"]
+        base += ["--loglevel", "INFO", "--without-mingle", "--without-gossip"]
+        if p.layout == "before":
+            return [*base, "--concurrency", "2", "-Q", ",".join(self.report.queues)]
+        if name == "w1":
+            return [*base, "--pool", "threads", "--concurrency", str(p.money_concurrency),
+                    "-Q", "money"]  # fmt: skip
+        others = [q for q in self.report.queues if q != "money"]
+        return [*base, "--concurrency", "2", "-Q", ",".join(others)]
+
+    def start_processes(self) -> None:
+        sup, p = self.sup, self.plan
+        self.start_redis()
+        gunicorn = [sys.executable, "-m", "gunicorn", "jwo_console.wsgi", "--worker-class",
+                    "gthread", "--keep-alive", "30", "--timeout", "60",
+                    "--log-level", "warning"]  # fmt: skip
+        sup.start("web", [*gunicorn, "--bind", f"{HOST}:{self.web_port}",
+                          "--workers", str(p.web_workers), "--threads", "8"])  # fmt: skip
+        sup.start("sandbox", [*gunicorn, "--bind", f"{HOST}:{self.sandbox_port}",
+                              "--workers", "2", "--threads", "16"])  # fmt: skip
+        for name in ("w1", "w2"):
+            sup.start(name, self.worker_argv(name))
+        sup.start("beat", [sys.executable, "-m", "celery", "-A", "jwo_console", "beat",
+                           "--loglevel", "WARNING", "--schedule",
+                           str(self.logs / "celerybeat-schedule")])  # fmt: skip
+        for port in (self.web_port, self.sandbox_port):
+            _wait(lambda port=port: _http_ok(f"http://{HOST}:{port}/livez"), 60, "gunicorn")
+        for name in ("w1", "w2"):
+            _wait(lambda n=name: _log_has(self.logs / f"{n}.log", " ready."), 90, f"worker {name}")
+        self.event(f"layout {p.layout}: " + " | ".join(
+            " ".join(self.worker_argv(n)[7:]) for n in ("w1", "w2")))  # fmt: skip
+
+    # -- the rush ------------------------------------------------------------------------------
+    def latency(self) -> None:
+        from sandbox.models import SandboxFault
+
+        SandboxFault.objects.create(
+            service="*", operation="*", kind="LATENCY", latency_ms=self.plan.latency_ms
+        )
+
+    def watch(self) -> None:
+        """Every 2 s: orders not final (the backlog) and the Redis queues' lengths."""
+        import redis
+
+        client = redis.Redis(host=HOST, port=self.redis_port)
+        while not self.stop.wait(2.0):
+            try:
+                states = self.snapshot()
+                self.backlog_max = max(self.backlog_max, states["open"])
+                for queue in self.report.queues:
+                    self.queue_max[queue] = max(self.queue_max.get(queue, 0), client.llen(queue))
+            except Exception as exc:
+                print(f"  watch: {exc!r}", flush=True)
+
+    def ask_signins(self) -> None:
+        """Shoppers ask for portal sign-in links through the rush (portal/services.py)."""
+        from django.db import close_old_connections
+
+        from portal.models import SignInLink
+        from portal.services import signin_link_request
+        from shoppers.models import Shopper
+
+        emails = list(Shopper.objects.exclude(email="").values_list("email", flat=True)[:50])
+        if not emails or not self.plan.signins:
+            return
+        interval = self.plan.traffic_seconds / self.plan.signins
+        for n in range(self.plan.signins):
+            if self.stop.wait(interval):
+                break
+            signin_link_request(email=emails[n % len(emails)], ip=f"127.0.{n // 250}.{n % 250}")
+        self.signin_links = list(SignInLink.objects.values_list("pk", flat=True))
+        close_old_connections()
+
+    def gate_latencies(self, outcomes) -> dict:
+        by: dict[str, list[float]] = {}
+        for o in outcomes:
+            for step in o.steps:
+                by.setdefault(step.endpoint, []).append(step.ms)
+                by.setdefault("all gate calls", []).append(step.ms)
+        return {k: (len(v), statistics.median(v), pct(v, 0.99)) for k, v in sorted(by.items())}
+
+    def run(self) -> None:
+        p = self.plan
+        self.setup()
+        self.start_processes()
+        self.latency()
+        self.event(f"idle: {p.idle_trips} trips over {p.idle_seconds:.0f} s")
+        self.traffic(trips=p.idle_trips, seconds=p.idle_seconds, first=100_000)
+        idle = list(self.outcomes)
+        self.figures.idle = self.gate_latencies(idle)
+        self.quiesce()  # the idle trips' orders paid before the rush begins
+        threads = [
+            threading.Thread(target=self.watch, name="watch", daemon=True),
+            threading.Thread(target=self.ask_signins, name="signins", daemon=True),
+        ]
+        for t in threads:
+            t.start()
+        self.event(f"rush: {p.trips} exits over {p.traffic_seconds:.0f} s")
+        self.traffic()
+        rush = self.outcomes[len(idle) :]
+        self.event(f"rush done: {len(rush)} trips; waiting for every order to be final")
+        self.figures.rush = self.gate_latencies(rush)
+        threads[1].join(timeout=30)
+        self.quiesce()
+        self.stop.set()
+        threads[0].join(timeout=5)
+        self.measure()
+        self.measure_rush(rush)
+
+    def measure_rush(self, rush) -> None:
+        from orders.models import Order
+        from portal.models import ShopperEmail, SignInLink
+        from sandbox.models import SandboxTrip
+
+        f, r = self.figures, self.report
+        f.largest_backlog = self.backlog_max
+        f.largest_queue = dict(self.queue_max)
+        sent = {o.trip_id: o.cart_sent_at for o in rush if o.cart_sent_at}
+        final, paid = [], []
+        for row in Order.objects.filter(trip__trip_id__in=list(sent)).values(
+            "id", "status", "completed_at", "trip__trip_id"
+        ):
+            start = sent[row["trip__trip_id"]]
+            if row["status"] == "COMPLETED" and row["completed_at"]:
+                paid.append(row["completed_at"].timestamp() - start)
+                final.append(paid[-1])
+            elif row["id"] in self.final_at:
+                final.append(self.final_at[row["id"]] - start)
+        f.cart_to_final = (len(final), pct(final, 0.5), pct(final, 0.99))
+        f.cart_to_paid = (len(paid), pct(paid, 0.5), pct(paid, 0.99))
+        f.gate_errors = sum(
+            1 for o in rush for s in o.steps if s.status is None or s.status >= 500
+        ) + sum(1 for o in rush if o.admitted and o.purchase_status not in (200, 201))
+        trips = SandboxTrip.objects.filter(trip_id__in=list(sent))
+        profile = dict(trips.values_list("trip_id", "card_profile"))
+        # An order in ERROR whose card approves, in review, or never final, is an error.
+        f.order_errors = (
+            r.in_review
+            + r.open_orders
+            + sum(
+                1
+                for trip_id in Order.objects.filter(
+                    status="ERROR", trip__trip_id__in=list(sent)
+                ).values_list("trip__trip_id", flat=True)
+                if profile.get(trip_id) != "DECLINE"
+            )
+        )
+        f.task_errors = sum(
+            (self.logs / f"{n}.log").read_text(errors="replace").count("raised unexpected")
+            for n in ("w1", "w2")
+            if (self.logs / f"{n}.log").exists()
+        )
+        # Lost: a cart the connector accepted that has no order, or an order never final.
+        orders = Order.objects.filter(trip__trip_id__in=list(sent))
+        ordered = set(orders.values_list("trip__trip_id", flat=True))
+        accepted = {o.trip_id for o in rush if o.cart and o.purchase_status in (200, 201)}
+        f.lost = len(accepted - ordered) + r.open_orders
+        delays: dict[str, list[float]] = {"sign-in": [], "receipt": []}
+        links = dict(SignInLink.objects.values_list("pk", "created_at"))
+        completed = dict(
+            Order.objects.filter(
+                trip__trip_id__in=list(sent), completed_at__isnull=False
+            ).values_list("pk", "completed_at")
+        )
+        for key, sent_at in ShopperEmail.objects.values_list("key", "sent_at"):
+            kind, _, pk = key.partition(":")
+            if kind == "signin" and int(pk) in links:
+                delays["sign-in"].append((sent_at - links[int(pk)]).total_seconds())
+            elif kind == "receipt" and int(pk) in completed:
+                delays["receipt"].append((sent_at - completed[int(pk)]).total_seconds())
+        f.email_delay = {k: (len(v), pct(v, 0.5), pct(v, 0.99)) for k, v in delays.items()}
+        f.email_delay["missing sign-in e-mails"] = len(links) - len(delays["sign-in"])
+        f.nproc = os.cpu_count() or 0
+        f.load = tuple(round(x, 2) for x in os.getloadavg())
+
+    def targets(self) -> list[tuple[str, bool]]:
+        f, r = self.figures, self.report
+        idle99 = f.idle.get("all gate calls", (0, 0, 0))[2] or 0
+        rush99 = f.rush.get("all gate calls", (0, 0, 0))[2] or 0
+        emails = [v[2] for k, v in f.email_delay.items() if isinstance(v, tuple) and v[2]]
+        return [
+            (f"gate-call p99 during the rush <= {TARGETS['gate_ratio']:g}x idle",
+             bool(idle99) and rush99 <= TARGETS["gate_ratio"] * idle99),
+            (f"cart -> paid p99 <= {TARGETS['paid_p99']:g} s",
+             f.cart_to_paid[2] is not None and f.cart_to_paid[2] <= TARGETS["paid_p99"]),
+            (f"e-mail delay p99 <= {TARGETS['email_p99']:g} s",
+             bool(emails) and max(emails) <= TARGETS["email_p99"]
+             and not f.email_delay.get("missing sign-in e-mails")),
+            ("0 errors", f.gate_errors + f.order_errors + f.task_errors == 0),
+            ("0 lost carts", f.lost == 0),
+            ("0 double captures", r.double_captures == 0),
+        ]  # fmt: skip
+
+    def table(self) -> str:
+        f, r, p = self.figures, self.report, self.plan
+
+        def ms(v) -> str:
+            return f"n={v[0]} p50 {v[1]:.0f} ms, p99 {v[2]:.0f} ms" if v and v[0] else "-"
+
+        def sec(v) -> str:
+            return f"n={v[0]} p50 {v[1]:.1f} s, p99 {v[2]:.1f} s" if v and v[0] else "-"
+
+        lines = [f"rush: {r.trips - p.idle_trips} exits over {p.traffic_seconds:.0f} s, layout "
+                 f"{p.layout}, Amazon answers after {p.latency_ms} ms"]  # fmt: skip
+        for endpoint in f.rush:
+            lines.append(f"  {endpoint:<28} idle {ms(f.idle.get(endpoint))}  |  rush "
+                         f"{ms(f.rush[endpoint])}")  # fmt: skip
+        lines += [
+            f"  cart -> paid                 {sec(f.cart_to_paid)}",
+            f"  cart -> final (incl. declines retried) {sec(f.cart_to_final)}",
+            f"  largest backlog              {f.largest_backlog} orders not final; queues "
+            + ", ".join(f"{q} {n}" for q, n in f.largest_queue.items()),
+            "  e-mail delay                 " + "; ".join(
+                f"{k} {sec(v) if isinstance(v, tuple) else v}" for k, v in f.email_delay.items()),
+            f"  errors                       gate {f.gate_errors}, orders {f.order_errors}, "
+            f"tasks {f.task_errors}",
+            f"  double captures              {r.double_captures}",
+            f"  lost carts                   {f.lost}",
+            f"  orders by state              {r.by_state}",
+            f"  nproc {f.nproc}, load average {f.load}, traffic/quiesce/wall "
+            f"{r.traffic_seconds}/{r.quiesce_seconds}/{r.wall_seconds} s",
+        ]  # fmt: skip
+        for name, ok in self.targets():
+            lines.append(f"  target {name:<44} {'met' if ok else 'MISSED'}")
+        return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="5,000 exits in 2 minutes")
+    parser.add_argument("--exits", type=int, help="exits in the rush (default 5,000)")
+    parser.add_argument("--seconds", type=float, help="the rush window")
+    parser.add_argument("--layout", choices=["before", "after"])
+    parser.add_argument("--money-concurrency", type=int)
+    parser.add_argument("--json", help="write the figures as JSON to this file")
+    parser.add_argument("--logs", help="folder for the processes' logs (default: a temp dir)")
+    args = parser.parse_args(argv)
+    plan = RushPlan(**(QUICK if args.quick else {}))
+    if args.exits:
+        plan.trips = args.exits
+    if args.seconds:
+        plan.traffic_seconds = args.seconds
+    if args.layout:
+        plan.layout = args.layout
+    if args.money_concurrency:
+        plan.money_concurrency = args.money_concurrency
+    plan.signins = min(plan.signins, max(10, plan.trips // 20))
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        print("rush: skipped, DATABASE_URL must point at PostgreSQL")
+        return 0
+    if shutil.which("redis-server") is None:
+        print("rush: skipped, redis-server is not on PATH")
+        return 0
+    logs = Path(args.logs) if args.logs else Path(tempfile.mkdtemp(prefix="jwo-rush-"))
+    logs.mkdir(parents=True, exist_ok=True)
+    print(f"rush: {plan.trips} exits over {plan.traffic_seconds:.0f} s, logs in {logs}", flush=True)
+    run = RushRun(plan, logs)
+
+    def interrupted(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, interrupted)
+    alarm = threading.Timer(plan.deadline_seconds, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    alarm.daemon = True
+    alarm.start()
+    try:
+        run.run()
+    except KeyboardInterrupt as exc:
+        print(f"rush: interrupted ({exc}); stopping every process", flush=True)
+        return 130
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        alarm.cancel()
+        run.stop.set()
+        if run.sup is not None:
+            run.sup.stop_all()
+    print(run.table(), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(asdict(run.figures), indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
