@@ -57,11 +57,13 @@ INSTALLED_APPS = [
     "feeds",
     "reconciliation",
     "dashboard",
+    "ops",
     "sandbox",  # its URLs are mounted only when JWO_SANDBOX is on
 ]
 
 MIDDLEWARE = [
     "jwo_console.middleware.RequestIdMiddleware",
+    "ops.middleware.ConnectorMetricsMiddleware",
     "jwo_console.middleware.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -403,6 +405,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "stock.tasks.stock_unpaid_restore_sweep_task",
         "schedule": 600.0,
     },
+    # Alert rules (ops/rules.py) with each store's thresholds, on the celery queue.
+    "alert-rules": {"task": "ops.tasks.alert_rules_evaluate_task", "schedule": 60.0},
     "amazon-call-log-purge": {
         "task": "jwo_console.tasks.amazon_calls_purge_task",
         "schedule": 3600.0,
@@ -441,3 +445,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+from .operations import *  # noqa: E402, F403
