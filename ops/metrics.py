@@ -133,6 +133,7 @@ class DatabaseCollector:
     """Gauges and totals read from the database when Prometheus scrapes."""
 
     def collect(self) -> Iterator:
+        from catalog.choices import SyncRunStatus
         from catalog.models import CatalogSyncRun
         from orders.choices import OrderStatus
         from orders.models import Order
@@ -162,10 +163,11 @@ class DatabaseCollector:
         runs = CounterMetricFamily(
             "jwo_catalog_sync_runs", "Catalog sync runs, by status.", labels=["status"]
         )
-        for status, n in (
+        by_status = dict(
             CatalogSyncRun.objects.values_list("status").annotate(n=Count("pk")).order_by()
-        ):
-            runs.add_metric([status], n)
+        )
+        for status in SyncRunStatus.values:
+            runs.add_metric([status], by_status.get(status, 0))
         yield runs
         rejected = CatalogSyncRun.objects.aggregate(n=Sum("items_rejected"))["n"] or 0
         yield CounterMetricFamily(
