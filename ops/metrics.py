@@ -99,11 +99,21 @@ def _task_postrun(task_id=None, task=None, state=None, **_kw) -> None:
     )
 
 
+def _worker_process_shutdown(pid=None, **_kw) -> None:
+    if pid and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
+
+
 def celery_signals_connect() -> None:
-    from celery.signals import task_postrun, task_prerun
+    from celery.signals import task_postrun, task_prerun, worker_process_shutdown
 
     task_prerun.connect(_task_prerun, weak=False, dispatch_uid="ops.metrics.task_prerun")
     task_postrun.connect(_task_postrun, weak=False, dispatch_uid="ops.metrics.task_postrun")
+    worker_process_shutdown.connect(
+        _worker_process_shutdown, weak=False, dispatch_uid="ops.metrics.process_shutdown"
+    )
 
 
 # --- Scrape-time figures ----------------------------------------------------------------------

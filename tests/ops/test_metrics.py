@@ -159,3 +159,31 @@ def test_every_metric_the_grafana_dashboard_uses_is_exposed(client, settings):
         assert missing == set()
     else:  # queue depth is read from a Redis broker only
         assert missing <= {"jwo_celery_queue_depth"}
+
+
+def test_multiprocess_mode_adds_up_every_process(tmp_path, monkeypatch):
+    """Two processes (as two gunicorn workers) each count a request; one scrape shows both."""
+    import os
+    import subprocess
+    import sys
+
+    from ops.metrics import metrics_render
+
+    code = (
+        "from ops.metrics import connector_request_observe as o; "
+        "o(endpoint='purchases', status=200, seconds=0.05)"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    root = Path(__file__).resolve().parents[2]
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", code], env=env, cwd=root, check=True)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    body, _ = metrics_render()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(body.decode())
+        for s in f.samples
+    }
+    key = ("jwo_connector_requests_total", (("endpoint", "purchases"), ("status", "200")))
+    assert samples[key] == 2
+    assert total(samples, "jwo_orders") >= 0  # the database's gauges come along
