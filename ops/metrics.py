@@ -148,6 +148,7 @@ class DatabaseCollector:
         from orders.choices import OrderStatus
         from orders.models import Order
         from reconciliation.models import MismatchKind, ReconciliationItem, ReconciliationRun
+        from stores.models import Store
 
         now = timezone.now()
         orders = GaugeMetricFamily("jwo_orders", "Orders by state.", labels=["status"])
@@ -184,18 +185,24 @@ class DatabaseCollector:
             "jwo_catalog_items_rejected", "Items Amazon rejected, over all sync runs.", rejected
         )
 
-        latest = (
-            ReconciliationRun.objects.filter(store=OuterRef("run__store"))
+        # Each store's newest run (by day, then id), then that run's items by kind (indexed).
+        newest = (
+            ReconciliationRun.objects.filter(store=OuterRef("pk"))
             .order_by("-day", "-pk")
-            .values("pk")[:1]
+            .values("pk")
         )
+        run_ids = [
+            pk
+            for pk in Store.objects.annotate(run=Subquery(newest[:1])).values_list("run", flat=True)
+            if pk is not None
+        ]
         mismatches = GaugeMetricFamily(
             "jwo_reconciliation_mismatches",
             "Mismatches in each store's newest reconciliation run, by kind.",
             labels=["kind"],
         )
         by_kind = dict(
-            ReconciliationItem.objects.filter(run=Subquery(latest))
+            ReconciliationItem.objects.filter(run_id__in=run_ids)
             .values_list("kind")
             .annotate(n=Count("pk"))
             .order_by()

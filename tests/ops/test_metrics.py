@@ -187,3 +187,20 @@ def test_multiprocess_mode_adds_up_every_process(tmp_path, monkeypatch):
     key = ("jwo_connector_requests_total", (("endpoint", "purchases"), ("status", "200")))
     assert samples[key] == 2
     assert total(samples, "jwo_orders") >= 0  # the database's gauges come along
+
+
+def test_reconciliation_mismatches_of_the_newest_run(client):
+    from datetime import date
+
+    from reconciliation.models import ReconciliationItem, ReconciliationRun
+
+    store = JwoStoreMappingFactory(jwo_store_id="jwo-metrics-6").store
+    key = ("jwo_reconciliation_mismatches", (("kind", "TOTAL"),))
+    before = scrape(client)[key]
+    old = ReconciliationRun.objects.create(store=store, day=date(2026, 11, 1), trigger="SCHEDULE")
+    ReconciliationItem.objects.create(run=old, kind="TOTAL", trip_id="t-old")
+    assert scrape(client)[key] == before + 1
+    new = ReconciliationRun.objects.create(store=store, day=date(2026, 11, 2), trigger="SCHEDULE")
+    for n in range(2):
+        ReconciliationItem.objects.create(run=new, kind="TOTAL", trip_id=f"t-{n}")
+    assert scrape(client)[key] == before + 2  # only the newest run counts
