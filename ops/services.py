@@ -1,6 +1,7 @@
 import logging
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 
 from stores.models import Store
 
@@ -23,8 +24,14 @@ def alert_thresholds_update(
 ) -> AlertThresholds:
     """Save a store's thresholds (creating its row on the first save)."""
     values = {field: data[field] for field in THRESHOLD_FIELDS if field in data}
-    thresholds, _ = AlertThresholds.objects.update_or_create(store=store, defaults=values)
-    thresholds.full_clean()
+    with transaction.atomic():
+        thresholds = AlertThresholds.objects.select_for_update().filter(
+            store=store
+        ).first() or AlertThresholds(store=store)
+        for field, value in values.items():
+            setattr(thresholds, field, value)
+        thresholds.full_clean()  # ValidationError: nothing saved
+        thresholds.save()
     logger.info(
         "alert thresholds saved",
         extra={"store_id": store.pk, "actor_id": actor and actor.pk, **values},

@@ -62,3 +62,13 @@ def test_anonymous_is_sent_to_log_in(client, store):
     response = client.post(url, VALUES)
     assert response.status_code == 302 and "login" in response["Location"]
     assert not AlertThresholds.objects.exists()
+
+
+def test_the_service_refuses_out_of_range_values_and_saves_nothing(store):
+    from django.core.exceptions import ValidationError
+
+    from ops.services import alert_thresholds_update
+
+    with pytest.raises(ValidationError):
+        alert_thresholds_update(store=store, data={"connector_window_minutes": 0}, actor=None)
+    assert not AlertThresholds.objects.exists()
