@@ -87,9 +87,9 @@ def rule_payment_review(*, store: Store, limits: AlertThresholds, now: datetime)
 
 
 def rule_payment_pending(*, store: Store, limits: AlertThresholds, now: datetime):
-    """Orders not paid whose latest payment attempt Amazon answered PENDING, longer ago than
-    the store's threshold. The engine's per-order alert (after JWO_PENDING_MAX_CHECKS checks)
-    is resolved here once its order is paid."""
+    """Orders not paid whose latest payment attempt is PENDING at Amazon and started (the
+    order's ``last_attempt_at``) longer ago than the store's threshold. The engine's per-order
+    alert (after JWO_PENDING_MAX_CHECKS checks) is resolved here once its order is paid."""
     from orders.models import Order
     from payments.models import PaymentAttempt
 
