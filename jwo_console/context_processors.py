@@ -40,7 +40,10 @@ NAVIGATION: list[tuple[str, list[tuple[str, str, str]]]] = [
     ),
     (
         "Settings",
-        [("Integrations → Just Walk Out", "stores:jwo-mappings", "stores.view_jwostoremapping")],
+        [
+            ("Integrations → Just Walk Out", "stores:jwo-mappings", "stores.view_jwostoremapping"),
+            ("Alert thresholds", "ops:alert-thresholds", "ops.view_alertthresholds"),
+        ],
     ),
 ]
 

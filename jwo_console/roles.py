@@ -58,6 +58,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.retry_payment",
         *_perms("alerts", ["view"], _ALERTS_MODELS),
         "alerts.acknowledge_alert",
+        # the per-store alert thresholds (ops/views.py)
+        *_perms("ops", ["view", "add", "change"], ["alertthresholds"]),
         *_perms("stock", ["view"], _STOCK_MODELS),
         "stock.count_stock",  # counts, adjustments, receipts, reorder points, CSV import
         "payments.refund_order",
@@ -80,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("reconciliation", ["view"], _RECONCILIATION_MODELS),
         *_perms("alerts", ["view"], _ALERTS_MODELS),
         "alerts.acknowledge_alert",  # staff on duty acknowledge alerts too
+        "ops.view_alertthresholds",
         *_perms("stock", ["view"], _STOCK_MODELS),
     ],
 }

@@ -24,11 +24,13 @@ INSTALLED_APPS = [
     "feeds",
     "reconciliation",
     "dashboard",
+    "ops",
     "sandbox",  # its URLs are mounted only when JWO_SANDBOX is on
 ]
 
 MIDDLEWARE = [
     "jwo_console.middleware.RequestIdMiddleware",
+    "ops.middleware.ConnectorMetricsMiddleware",
     "jwo_console.middleware.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
