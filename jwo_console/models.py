@@ -56,3 +56,20 @@ class AmazonApiCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.http_status or self.error} ({self.duration_ms} ms)"
+
+
+class BeatLease(models.Model):
+    """Who may run Celery beat's schedule, until when (jwo_console/beatlock.py).
+
+    One row per lock name. A beat sends scheduled tasks only while it is ``holder`` and
+    ``expires_at`` is in the future; it renews the lease as it ticks. Another beat takes the row
+    over only once the lease has expired (its holder stopped or lost the database).
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)
+    holder = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+    acquired_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder} until {self.expires_at:%Y-%m-%d %H:%M:%S}Z"
