@@ -17,3 +17,27 @@ JWO_BEAT_LEASE_SECONDS = _env.int("JWO_BEAT_LEASE_SECONDS", default=30)
 # When set, /metrics asks for "Authorization: Bearer <METRICS_TOKEN>" (401 otherwise). Empty:
 # /metrics is open, so keep it reachable only from the monitoring network (README).
 METRICS_TOKEN = _env("METRICS_TOKEN", default="")
+
+# --- Broker -----------------------------------------------------------------------------------
+# CELERY_BROKER_URL, when set, wins over REDIS_URL (base.py) as the broker:
+#   RabbitMQ: amqp://guest:guest@127.0.0.1:5672//
+#   SQS:      sqs://  (credentials from the machine's IAM role), with CELERY_SQS_REGION and,
+#             optionally, CELERY_SQS_QUEUE_PREFIX (e.g. "jwo-prod-") naming the queues.
+# Redis (REDIS_URL) stays the cache and the default broker; the queues are the same whichever
+# broker carries them (base.py CELERY_TASK_QUEUES).
+_BROKER_URL = _env("CELERY_BROKER_URL", default="")
+if _BROKER_URL:
+    CELERY_BROKER_URL = _BROKER_URL
+    if _BROKER_URL.startswith("sqs"):
+        # A message a lost worker had taken comes back after this long; longer than the
+        # longest task (base.py CELERY_TASK_TIME_LIMIT).
+        CELERY_BROKER_TRANSPORT_OPTIONS = {
+            "region": _env("CELERY_SQS_REGION", default="us-east-1"),
+            "visibility_timeout": 600,
+            "queue_name_prefix": _env("CELERY_SQS_QUEUE_PREFIX", default=""),
+            "polling_interval": 1,
+        }
+    else:
+        # RabbitMQ redelivers an unacknowledged message when its consumer's connection drops;
+        # no visibility timeout to set.
+        CELERY_BROKER_TRANSPORT_OPTIONS = {}
