@@ -59,7 +59,7 @@ def grid_and_sweep(count: int, db_url: str) -> None:
     claim_sql, params = orders_due(now=timezone.now())[:500].query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute("EXPLAIN " + claim_sql, params)
-        plan = " ".join(row[0] for row in cur.fetchall())
+        plan = " ".join(str(col) for row in cur.fetchall() for col in row)  # SQLite: 4 cols
     on_index = "order_next_action_idx" in plan
     started = time.perf_counter()
     claimed = orders_due_claim(limit=10_000)

@@ -129,7 +129,7 @@ def depletion(store, orders: int) -> tuple[list[float], list[float]]:
                 trip=trip, store=store, delegation_mode="ORDER", currency="USD"
             )
             started = time.perf_counter()
-            priced = order_price(order_id=order.pk, notify=False)
+            priced = order_price(order_id=order.pk)
             price_ms.append((time.perf_counter() - started) * 1000)
             assert priced.status == "PRICED", priced.error_message
     finally:
@@ -144,7 +144,7 @@ def round_trip_floor(store) -> tuple[float, int]:
     from django.test.utils import CaptureQueriesContext
 
     from orders.models import Order
-    from stock import services
+    from stock import sales, services
 
     times = []
     with connection.cursor() as cursor:
@@ -159,10 +159,16 @@ def round_trip_floor(store) -> tuple[float, int]:
         from django.db import reset_queries
 
         reset_queries()
-        with CaptureQueriesContext(connection) as captured:
-            services.stock_deplete_for_order(order=order)
+        prepared = []  # statements psycopg runs prepared, outside Django's query log
+        original = sales._fetchall_prepared  # stock/sales.py runs the depletion
+        sales._fetchall_prepared = lambda sql, params: prepared.append(sql) or original(sql, params)
+        try:
+            with CaptureQueriesContext(connection) as captured:
+                services.stock_deplete_for_order(order=order)
+        finally:
+            sales._fetchall_prepared = original
         transaction.set_rollback(True)
-    return pct(times, 0.5), len(captured.captured_queries)
+    return pct(times, 0.5), len(captured.captured_queries) + len(prepared)
 
 
 def pct(values: list[float], q: float) -> float:

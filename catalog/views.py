@@ -132,11 +132,12 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(
                     request, f"Saved {item.sku}. Sync Items sends the change to Amazon."
                 )
-            return redirect("catalog:items")
+            back = safe_next(request)  # from an order that named this SKU
+            return redirect(back) if back else redirect("catalog:items")
     return render(
         request,
         "catalog/item_edit.html",
-        {"form": form, "item": item, "entitlements": entitlements},
+        {"form": form, "item": item, "entitlements": entitlements, "next": safe_next(request)},
     )
 
 

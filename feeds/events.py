@@ -156,6 +156,17 @@ def feed_event_receive(*, body: str, via: str = "HTTP") -> tuple[FeedEvent, bool
     return stored, True
 
 
+def feed_event_refuse_too_large(*, preview: bytes, size: int, cap: int) -> FeedEvent:
+    """A body over the cap is not read whole; its first bytes are kept as a REJECTED event, so
+    the dead-letter page shows what was sent and when."""
+    return FeedEvent.objects.create(
+        raw=no_nul(preview.decode("utf-8", errors="replace")),
+        received_via="HTTP",
+        status=EventStatus.REJECTED,
+        error=f"body: {size} bytes; at most {cap} are accepted (the first bytes are kept)",
+    )
+
+
 def _process_soon(pk: int) -> None:
     from .tasks import feed_event_process_task
 

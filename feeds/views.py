@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from jwo_console.bodies import read_capped_body
 from jwo_console.paginator import CappedPaginator
 
 from . import events as services
@@ -26,9 +27,18 @@ def events_receive(request: HttpRequest) -> JsonResponse:
     if not services.event_key_valid(request.headers.get("X-JWO-Event-Key", "")):
         logger.warning("event feed: missing or wrong X-JWO-Event-Key")
         return JsonResponse({"message": "X-JWO-Event-Key: missing or wrong"}, status=401)
-    if len(request.body) > MAX_BODY:
-        return JsonResponse({"message": "body: larger than 256 KB"}, status=413)
-    body = request.body.decode("utf-8", errors="replace")
+    raw, size, too_large = read_capped_body(request, cap=MAX_BODY, preview=4096)
+    if too_large:
+        logger.warning("event feed: body of %s bytes refused", size)
+        services.feed_event_refuse_too_large(preview=raw, size=size, cap=MAX_BODY)
+        return JsonResponse(
+            {
+                "message": f"body: {size} bytes; at most {MAX_BODY} (256 KB) are accepted",
+                "errors": [{"field": "body", "error": "larger than 256 KB"}],
+            },
+            status=413,
+        )
+    body = raw.decode("utf-8", errors="replace")
     try:
         event, created = services.feed_event_receive(body=body)
     except services.InvalidEvent as exc:

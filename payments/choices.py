@@ -43,6 +43,7 @@ class TenderKind(models.TextChoices):
 
     CARD = "CARD", "Card (captured)"
     STORE_CREDIT = "STORE_CREDIT", "Store credit (owed)"
+    PAYOFF = "PAYOFF", "Paid off in the portal (card)"
 
 
 class RefundStatus(models.TextChoices):

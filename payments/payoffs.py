@@ -41,8 +41,8 @@ from shoppers.ledger import (
 )
 
 from . import signals
-from .choices import PAYOFF_UNFINISHED, AttemptStatus, OwedReason, PayoffStatus
-from .models import Payoff
+from .choices import PAYOFF_UNFINISHED, AttemptStatus, OwedReason, PayoffStatus, TenderKind
+from .models import Payoff, Tender
 from .reports import payment_status_report_queue
 
 logger = logging.getLogger(__name__)
@@ -293,6 +293,15 @@ def _book_item(*, payoff: Payoff, item: dict, now: datetime) -> None:
         amount=str(amount),
         payoff=str(payoff.public_id),
         processor_payment_id=payoff.processor_payment_id or "",
+    )
+    Tender.objects.get_or_create(
+        reference=f"payoff:{payoff.pk}:order:{order.pk}",
+        defaults={
+            "order": order,
+            "kind": TenderKind.PAYOFF,
+            "amount": amount,
+            "currency": payoff.currency,
+        },
     )
     still_owed = trip_outstanding(trip_id=order.trip.trip_id)
     if order.status == OrderStatus.ERROR and still_owed <= 0:

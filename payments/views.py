@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from catalog.selectors import skus_still_missing
 from jwo_console.csvsafe import CSV_CONTENT_TYPE, SafeWriter
 from jwo_console.exceptions import ApplicationError
 from jwo_console.forms import parse_money
@@ -152,11 +153,13 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         params = event.parameters if isinstance(event.parameters, dict) else {}
         event.parameter_pairs = list(params.items())
     order.retry_state = services.order_retry_state(order=order)
-    missing_skus = (
+    named = (
         MISSING_SKU.findall(order.error_message)
         if order.status == OrderStatus.ERROR and order.error_stage == ErrorStage.PRICING
         else []
     )
+    missing_skus = skus_still_missing(store=order.store, skus=named)
+    skus_fixed = bool(named) and not missing_skus
     return render(
         request,
         "payments/order_detail.html",
@@ -181,6 +184,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else None,
             "capture_again_risk": services.CAPTURE_AGAIN_RISK,
             "missing_skus": missing_skus,
+            "skus_fixed": skus_fixed,
         },
     )
 

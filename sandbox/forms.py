@@ -34,6 +34,12 @@ class FaultForm(forms.Form):
     count = forms.IntegerField(min_value=1, required=False, help_text="empty: until removed")
     latency_ms = forms.IntegerField(min_value=0, initial=2000, label="Latency (ms)")
     retry_after = forms.IntegerField(min_value=0, initial=1, label="Retry-After (s)")
+    trip_id = forms.CharField(
+        max_length=255,
+        required=False,
+        label="Only for trip",
+        help_text="a shopping trip id: only calls about that trip; empty: every matching call",
+    )
 
 
 class GateForm(forms.Form):

@@ -9,6 +9,7 @@
    ``{"errorMsg": ...}`` on a 400 (plus ``message``, a detail a real Amazon does not give).
 """
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -49,11 +50,24 @@ def _json_response(
     return response
 
 
-def _take_fault(service: str, operation: str) -> SandboxFault | None:
+def _trip_of(body: bytes) -> str:
+    """The shopping trip a payments or checkout call is about (``shoppingTripId``), or ""."""
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return ""
+    trip = data.get("shoppingTripId") if isinstance(data, dict) else None
+    return trip if isinstance(trip, str) else ""
+
+
+def _take_fault(service: str, operation: str, trip_id: str = "") -> SandboxFault | None:
+    """The oldest fault matching the call (a fault for one trip matches only that trip's calls),
+    its count taken down by one."""
+    trips = Q(trip_id="") | Q(trip_id=trip_id) if trip_id else Q(trip_id="")
     with transaction.atomic():
         fault = (
             SandboxFault.objects.select_for_update()
-            .filter(Q(service__in=[service, "*"]), Q(operation__in=[operation, "*"]))
+            .filter(Q(service__in=[service, "*"]), Q(operation__in=[operation, "*"]), trips)
             .exclude(remaining=0)
             .order_by("created_at")
             .first()
@@ -120,7 +134,7 @@ def amazon_api(service: str, operation: str) -> Callable[[Handler], Callable]:
                 return finish(403, {"message": verdict.reason})
             call.signature_ok = True
 
-            fault = _take_fault(service, operation)
+            fault = _take_fault(service, operation, _trip_of(request.body))
             if fault is not None:
                 if fault.kind in (FaultKind.LATENCY, FaultKind.TIMEOUT):
                     time.sleep(fault.latency_ms / 1000)

@@ -47,6 +47,8 @@ class SandboxTrip(models.Model):
     capture_replays = models.PositiveIntegerField(default=0)
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     cancelled = models.BooleanField(default=False)
+    # the gate stayed closed: no trip happened, so Amazon's reports never show it
+    gate_refused = models.BooleanField(default=False)
     shopper_id = models.CharField(max_length=255, blank=True)
     shopper_email = models.CharField(max_length=128, blank=True)
     card_brand = models.CharField(max_length=20, default="VISA")
@@ -189,6 +191,8 @@ class SandboxFault(models.Model):
     remaining = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(default=0)
     retry_after = models.PositiveIntegerField(default=1)
+    # only calls about this shopping trip (its shoppingTripId in the body); blank: any call
+    trip_id = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -196,7 +200,8 @@ class SandboxFault(models.Model):
 
     def __str__(self) -> str:
         left = "∞" if self.remaining is None else self.remaining
-        return f"{self.get_kind_display()} on {self.service}/{self.operation} ({left} left)"
+        trip = f" for trip {self.trip_id}" if self.trip_id else ""
+        return f"{self.get_kind_display()} on {self.service}/{self.operation}{trip} ({left} left)"
 
 
 class SandboxPaymentSession(models.Model):

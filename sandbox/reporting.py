@@ -223,6 +223,16 @@ def post_event(event: dict) -> int:
     return response.status_code
 
 
+def reported_trips(*, since: datetime, until: datetime) -> list[SandboxTrip]:
+    """The trips Amazon's files report for a period: those that changed in it, less the ones
+    refused at the gate (no shopping trip took place)."""
+    return list(
+        SandboxTrip.objects.filter(
+            updated_at__gte=since, updated_at__lt=until, gate_refused=False
+        ).order_by("created_at")
+    )
+
+
 def reporting_publish(
     *,
     since: datetime | None = None,
@@ -237,14 +247,14 @@ def reporting_publish(
         raise ValueError(f"unknown injections: {', '.join(sorted(unknown))}")
     until = until or timezone.now()
     since = since or until - timedelta(hours=1)
-    trips = list(
-        SandboxTrip.objects.filter(updated_at__gte=since, updated_at__lt=until).order_by(
-            "created_at"
-        )
-    )
+    trips = reported_trips(since=since, until=until)
     if "late_order" in inject:
         day_start = until.replace(hour=0, minute=0, second=0, microsecond=0)
-        late = SandboxTrip.objects.filter(created_at__lt=day_start).order_by("-created_at").first()
+        late = (
+            SandboxTrip.objects.filter(created_at__lt=day_start, gate_refused=False)
+            .order_by("-created_at")
+            .first()
+        )
         if late is not None and late not in trips:
             trips.append(late)
     rows = trip_rows(trips, since)

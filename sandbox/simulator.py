@@ -232,7 +232,8 @@ class GateSimulator:
             event = self._enter(outcome, entry, shopper_no, member, trip)
             if event is None:
                 trip.cancelled = True  # the gate stayed closed: Amazon releases the pre-auth
-                trip.save(update_fields=["cancelled"])
+                trip.gate_refused = True
+                trip.save(update_fields=["cancelled", "gate_refused"])
                 outcome.note = "refused at the gate"
                 return outcome
             auth_events.append(event)

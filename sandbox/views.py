@@ -89,6 +89,7 @@ def faults(request: HttpRequest) -> HttpResponse:
                 remaining=data["count"],
                 latency_ms=data["latency_ms"],
                 retry_after=data["retry_after"],
+                trip_id=data["trip_id"].strip(),
             )
             messages.success(request, f"Injecting: {fault}.")
             return redirect("sandbox:faults")

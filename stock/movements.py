@@ -95,6 +95,22 @@ def _fetchall(sql: str, params: list[Any] | dict[str, Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _fetchall_prepared(sql: str, params: dict[str, Any]) -> list[tuple]:
+    """PostgreSQL: run ``sql`` as a server-side prepared statement, planned once per database
+    connection (psycopg keeps the cache). Django's cursors bind parameters client-side and
+    cannot prepare; planning the depletion statement cost more than running it. The
+    statement joins the current transaction; errors come out as Django's."""
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:  # Django turns preparing off; Django's own cursors
+        raw.prepare_threshold = 1_000_000  # never prepare, so only ``prepare=True`` does
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall()
+
+
 def _apply(
     *,
     store_id: int,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from .models import StockMovement
 from .movements import (
     _entitlements_by_sku,
     _fetchall,
+    _fetchall_prepared,
     _low_stock_check,
     _move,
     _Moved,
@@ -133,12 +134,10 @@ def stock_deplete_for_order(*, order) -> int:
             "kind": MovementKind.JWO_SALE.value,
             "now": timezone.now(),
         }
-        try:
-            with transaction.atomic():
-                rows = _fetchall(_ORDER_DEPLETE_PG, params)
-        except IntegrityError:  # the other source took the trip at this very moment
-            logger.warning("stock movement exists already", extra={"order_id": order.pk})
-            return 0
+        # No savepoint (it costs two round trips): if the CART event took this trip in the
+        # same instant, the unique ref fails the pricing transaction, the order stays due for
+        # pricing, and the sweep prices it again, finding the trip depleted.
+        rows = _fetchall_prepared(_ORDER_DEPLETE_PG, params)
         moved = [
             _Moved(
                 store_item_id=sid,

@@ -66,3 +66,41 @@ def test_any_body_to_the_feed_is_stored_and_answered_without_a_5xx(client, body)
     for event in FeedEvent.objects.filter(status="RECEIVED"):
         processed = feed_event_process(event=event)  # never raises for the content
         assert processed.status in ("PROCESSED", "TEST", "IGNORED", "FAILED")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [256 * 1024 + 1, 3 * 1024 * 1024])
+def test_an_oversized_event_gets_a_json_413_and_its_first_bytes_are_kept(client, size):
+    """Beyond Django's own 2.5 MB limit too: a JSON 413 naming the body, never an HTML 400."""
+    body = '{"id": "big", "detail": "' + "x" * size + '"}'
+    response = client.post(
+        "/feeds/events", body, content_type="application/json",
+        HTTP_X_JWO_EVENT_KEY="test-event-feed-key",
+    )  # fmt: skip
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["errors"][0]["field"] == "body"
+    kept = FeedEvent.objects.get()
+    assert kept.status == "REJECTED"
+    assert kept.raw.startswith('{"id": "big"') and len(kept.raw) == 4096
+    assert str(len(body)) in kept.error
+
+
+def test_a_chunked_body_is_read_from_the_server_stream():
+    """gunicorn hands a chunked body over de-chunked with no Content-Length; Django alone
+    would read it as empty."""
+    import io
+
+    from django.test import RequestFactory
+
+    from jwo_console.bodies import read_capped_body
+
+    request = RequestFactory().post("/feeds/events", b"", content_type="application/json")
+    payload = b'{"id": "chunked"}'
+    request.META.pop("CONTENT_LENGTH", None)
+    request.META["HTTP_TRANSFER_ENCODING"] = "chunked"
+    request.META["wsgi.input"] = io.BytesIO(payload)
+    assert read_capped_body(request, cap=1024, preview=8) == (payload, len(payload), False)
+    request.META["wsgi.input"] = io.BytesIO(payload * 100)
+    body, size, too_large = read_capped_body(request, cap=1024, preview=8)
+    assert (body, size, too_large) == (payload[:8], 1025, True)

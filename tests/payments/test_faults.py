@@ -296,3 +296,25 @@ def test_a_crash_while_staff_capture_again_is_read_before_anyone_decides_again(
     order.refresh_from_db()
     assert (order.status, order.captured_amount) == ("COMPLETED", Decimal("6.50"))
     assert sandbox_trip(order).capture_replays == 0
+
+
+class TestFaultForOneTrip:
+    def test_a_fault_for_one_trip_leaves_every_other_trip_alone(self, mapping):
+        hit = make_order(mapping, total="3.00")
+        spared = make_order(mapping, total="4.00")
+        fault("*", "503", remaining=None, trip_id=hit.trip.trip_id)
+        payment_take(order_id=spared.pk)
+        payment_take(order_id=hit.pk)
+        spared.refresh_from_db()
+        hit.refresh_from_db()
+        assert spared.status in ("PAID", "COMPLETED")
+        assert sandbox_trip(spared).captured_amount == Decimal("4.00")
+        assert hit.status == "ERROR"
+        from sandbox.models import SandboxTrip
+
+        assert not SandboxTrip.objects.filter(
+            trip_id=hit.trip.trip_id, captured_amount__gt=0
+        ).exists()
+        faulted = SandboxCall.objects.filter(fault="503")
+        assert faulted.exists()
+        assert all(hit.trip.trip_id in call.body for call in faulted)

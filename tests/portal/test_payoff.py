@@ -105,6 +105,8 @@ def test_paying_off_clears_the_debt_and_the_gate_admits_again(client, mapping):
     assert card_outstanding_balance(card_token="amzn-card-7") == 0
     order.refresh_from_db()
     assert order.status == "COMPLETED" and order.next_action_at is None  # no retry charges it
+    order_page = staff.get(reverse("payments:order", args=[order.pk])).content.decode()
+    assert "Paid off in the portal (card): 7.00 USD" in order_page  # how it was settled
     assert gate_admits(mapping, "amzn-card-7")
     assert [m.subject for m in mail.outbox if m.subject.startswith("Balance paid")] == [
         "Balance paid: 7.00 USD. You can shop again"
@@ -115,6 +117,7 @@ def test_paying_off_clears_the_debt_and_the_gate_admits_again(client, mapping):
     client.get(_path(back["Location"]))
     assert payoffs_reconcile(older_than_seconds=0) == 0
     assert LedgerEntry.objects.filter(kind="PAYOFF").count() == 1
+    assert order.tenders.filter(kind="PAYOFF").count() == 1
 
 
 def test_a_declined_card_on_the_processor_page_charges_nothing_and_cancel_returns(client, mapping):

@@ -51,7 +51,18 @@ def test_app_shoppers_enter_take_items_and_walk_out(connector):
     summary = sim.run()
     refused = [o for o in summary.outcomes if not o.admitted]
     assert [o.shopper_no for o in refused] == [2]  # the stub refuses shopper 2's key
-    assert SandboxTrip.objects.get(trip_id=refused[0].trip_id).cancelled is True
+    refused_trip = SandboxTrip.objects.get(trip_id=refused[0].trip_id)
+    assert refused_trip.cancelled is True and refused_trip.gate_refused is True
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sandbox.reporting import reported_trips
+
+    reported = reported_trips(
+        since=timezone.now() - timedelta(hours=1), until=timezone.now() + timedelta(seconds=1)
+    )
+    assert {t.trip_id for t in reported} == {o.trip_id for o in summary.outcomes if o.admitted}
     walked_out = [o for o in summary.outcomes if o.admitted]
     assert len(walked_out) == 5
     assert all(o.purchase_status == 201 and o.purchase_id for o in walked_out)
