@@ -27,6 +27,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
 
+from jwo_console.bodies import read_capped_body
 from jwo_console.exceptions import ApplicationError
 from jwo_console.logging import request_id_var
 
@@ -63,17 +64,9 @@ def _is_json(content_type: str) -> bool:
 
 def read_body(request: HttpRequest, cap: int) -> tuple[bytes, int, bool]:
     """(body or its preview, bytes received or declared, too large?) without ever holding more
-    than ``cap`` bytes (Django's own limit would answer an HTML 400 and lose the request)."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > cap:
-        return request.read(PREVIEW_CHARS), declared, True
-    data = request.read(cap + 1)
-    if len(data) > cap:
-        return data[:PREVIEW_CHARS], len(data), True
-    return data, len(data), False
+    than ``cap`` bytes (Django's own limit would answer an HTML 400 and lose the request); a
+    chunked body too (jwo_console/bodies.py)."""
+    return read_capped_body(request, cap=cap, preview=PREVIEW_CHARS)
 
 
 def refusal(field_name: str, error: str) -> dict:

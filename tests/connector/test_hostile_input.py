@@ -205,3 +205,18 @@ def test_identity_keys_still_answers_after_hostile_calls(client, mapping):
         },
     }
     assert send(client, IDENTITY, json.dumps(body)).status_code == 401  # not admitted
+
+
+def test_a_chunked_body_is_read_not_taken_for_empty(client, mapping):
+    """gunicorn hands a ``Transfer-Encoding: chunked`` body over de-chunked and without a
+    Content-Length; Django alone reads it as empty (which answered 400 "body: empty")."""
+    import io
+
+    body = json.dumps(purchase()).encode()
+    response = client.post(
+        PURCHASES, b"", content_type="application/json", HTTP_X_JWO_CONNECTOR_SECRET=SECRET,
+        CONTENT_LENGTH="", HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input": io.BytesIO(body)},
+    )  # fmt: skip
+    assert response.status_code == 201, response.content[:300]
+    stored = ConnectorRequest.objects.get()
+    assert stored.body_size == len(body) and stored.response_status == 201
