@@ -21,6 +21,7 @@ from stores.choices import PaymentMode, TripPolicy
 
 from .attempts import ZERO, _lease, close, mark, record_call, trip_ref, wire_money
 from .choices import (
+    AdjustStatus,
     AttemptStatus,
     AttemptStep,
 )
@@ -76,9 +77,9 @@ def _run_payment_service(*, attempt: PaymentAttempt, order: Order, now: datetime
         result = client.adjust_charge(trip, amount)
         authorized = result.authorized_amount.amount if result.authorized_amount else None
         answer: dict[str, Any] = {}  # what the answer means, written with the call's record
-        if result.status in ("DECLINED", "PENDING"):
+        if result.status in (AdjustStatus.DECLINED, AdjustStatus.PENDING):
             answer = {"adjust_status": result.status, "authorized_amount": authorized}
-        elif result.status == "APPROVED":
+        elif result.status == AdjustStatus.APPROVED:
             # An approval for less than asked (not documented) is captured as far as it goes.
             answer = {
                 "step": AttemptStep.ADJUSTED,
@@ -100,7 +101,7 @@ def _run_payment_service(*, attempt: PaymentAttempt, order: Order, now: datetime
             },
             **answer,
         )
-        if result.status == "DECLINED":
+        if result.status == AdjustStatus.DECLINED:
             return finish_failed(
                 attempt=attempt,
                 status=AttemptStatus.DECLINED,
@@ -110,9 +111,9 @@ def _run_payment_service(*, attempt: PaymentAttempt, order: Order, now: datetime
                 ),
                 now=now,
             )
-        if result.status == "PENDING":
+        if result.status == AdjustStatus.PENDING:
             return _finish_pending(attempt=attempt, now=now)
-        if result.status != "APPROVED":
+        if result.status != AdjustStatus.APPROVED:
             return finish_failed(
                 attempt=attempt,
                 status=AttemptStatus.REJECTED,

@@ -17,6 +17,14 @@ class AttemptStatus(models.TextChoices):
     REJECTED = "REJECTED", "Rejected by Amazon"
 
 
+class AdjustStatus(models.TextChoices):
+    """Amazon's AdjustCharge answer (``adjust_status`` on an attempt keeps it as sent)."""
+
+    APPROVED = "APPROVED", "Approved"
+    DECLINED = "DECLINED", "Declined"
+    PENDING = "PENDING", "Pending"
+
+
 class AttemptStep(models.TextChoices):
     """How far an attempt got: a resumed attempt carries on from here with the same amounts."""
 

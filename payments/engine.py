@@ -54,6 +54,7 @@ from .attempts import (
 from .capture import _attempt_run
 from .choices import (
     PAYOFF_UNFINISHED,
+    AdjustStatus,
     AttemptStatus,
     AttemptStep,
     AttemptTrigger,
@@ -265,7 +266,7 @@ def trip_authorized_amount(*, order: Order, mapping: JwoStoreMapping) -> tuple[D
         return trip_amount, AuthorizedSource.TRIP
     answered = (
         order.payment_attempts.filter(authorized_amount__gt=0)
-        .exclude(adjust_status="DECLINED")
+        .exclude(adjust_status=AdjustStatus.DECLINED)
         .order_by("-attempt_no")
         .values_list("authorized_amount", flat=True)
         .first()
