@@ -7,8 +7,7 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from orders.models import Order
-from tests.factories import JwoStoreMappingFactory
-from tests.payments.conftest import make_order
+from tests.factories import JwoStoreMappingFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +46,7 @@ def test_token_required_when_set(client, settings):
 def test_orders_by_state_follow_the_orders(client):
     mapping = JwoStoreMappingFactory(jwo_store_id="jwo-metrics-1")
     before = scrape(client)
-    order = make_order(mapping, status="PRICED")
+    order = OrderFactory(mapping=mapping, status="PRICED")
     after = scrape(client)
     priced = ("jwo_orders", (("status", "PRICED"),))
     assert after[priced] == before[priced] + 1
@@ -65,7 +64,7 @@ def test_oldest_waiting_order_age(client):
     from datetime import timedelta
 
     mapping = JwoStoreMappingFactory(jwo_store_id="jwo-metrics-2")
-    make_order(mapping, status="PENDING", age=timedelta(hours=2))
+    OrderFactory(mapping=mapping, status="PENDING", age=timedelta(hours=2))
     age = total(scrape(client), "jwo_oldest_waiting_order_age_seconds", stage="pricing")
     assert 2 * 3600 <= age < 3 * 3600
 
@@ -124,7 +123,7 @@ def test_every_metric_the_grafana_dashboard_uses_is_exposed(client, settings):
 
     from django.utils import timezone
 
-    make_order(JwoStoreMappingFactory(jwo_store_id="jwo-metrics-5"))
+    OrderFactory(mapping=JwoStoreMappingFactory(jwo_store_id="jwo-metrics-5"))
     Client().post(
         "/v1/identity/identity-keys",
         "{}",

@@ -12,8 +12,7 @@ from ops import rules
 from ops.models import AlertThresholds
 from orders.models import Order
 from payments.models import PaymentAttempt
-from tests.factories import JwoStoreMappingFactory
-from tests.payments.conftest import make_order
+from tests.factories import JwoStoreMappingFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,13 +51,13 @@ def check_cycle(kind, make_true, make_false, *, expect_key=None):
 
 def test_orders_in_error_above_the_store_threshold(mapping):
     AlertThresholds.objects.create(store=mapping.store, orders_in_error_max=1)
-    orders = [make_order(mapping, status="ERROR")]
+    orders = [OrderFactory(mapping=mapping, status="ERROR")]
     evaluate()
     assert alerts_of(AlertKind.ORDERS_IN_ERROR) == []  # 1 is not above 1
 
     check_cycle(
         AlertKind.ORDERS_IN_ERROR,
-        lambda: orders.append(make_order(mapping, status="ERROR")),
+        lambda: orders.append(OrderFactory(mapping=mapping, status="ERROR")),
         lambda: Order.objects.filter(pk=orders[0].pk).update(status="PAID"),
     )
 
@@ -67,7 +66,7 @@ def test_payment_review_is_raised_for_each_order_and_resolved_when_it_leaves(map
     holder = {}
 
     def into_review():
-        holder["o"] = make_order(mapping, status="REVIEW")
+        holder["o"] = OrderFactory(mapping=mapping, status="REVIEW")
 
     alert = check_cycle(
         AlertKind.PAYMENT_REVIEW,
@@ -89,7 +88,7 @@ def _pending_attempt(order, minutes_ago):
 
 def test_payment_pending_longer_than_the_threshold(mapping):
     AlertThresholds.objects.create(store=mapping.store, payment_pending_minutes=20)
-    order = make_order(mapping, status="PRICED")
+    order = OrderFactory(mapping=mapping, status="PRICED")
     _pending_attempt(order, minutes_ago=5)
     evaluate()
     assert alerts_of(AlertKind.PAYMENT_PENDING_TOO_LONG) == []  # not for long enough yet
@@ -107,7 +106,7 @@ def test_payment_pending_longer_than_the_threshold(mapping):
 def test_engine_pending_alert_resolved_once_the_order_is_paid(mapping):
     from alerts.services import alert_raise
 
-    order = make_order(mapping, status="ERROR")
+    order = OrderFactory(mapping=mapping, status="ERROR")
     alert = alert_raise(kind=AlertKind.PAYMENT_PENDING_TOO_LONG, key=f"order:{order.pk}",
                         title="stayed PENDING", store=mapping.store)  # fmt: skip
     evaluate()
@@ -122,7 +121,7 @@ def test_engine_pending_alert_resolved_once_the_order_is_paid(mapping):
 def test_preauth_near_expiry(mapping, settings):
     settings.JWO_PREAUTH_LIFETIME_HOURS = 72
     AlertThresholds.objects.create(store=mapping.store, preauth_warn_hours=12)
-    order = make_order(mapping, status="PRICED", age=timedelta(hours=10))
+    order = OrderFactory(mapping=mapping, status="PRICED", age=timedelta(hours=10))
     evaluate()
     assert alerts_of(AlertKind.PREAUTH_NEAR_EXPIRY) == []  # lapses in ~62 h
     check_cycle(
@@ -194,7 +193,7 @@ def test_a_failing_rule_does_not_stop_the_others(mapping, monkeypatch):
 
     monkeypatch.setattr(rules, "STORE_RULES", (broken, rules.rule_orders_in_error))
     AlertThresholds.objects.create(store=mapping.store, orders_in_error_max=0)
-    make_order(mapping, status="ERROR")
+    OrderFactory(mapping=mapping, status="ERROR")
     evaluate()
     assert len(alerts_of(AlertKind.ORDERS_IN_ERROR)) == 1
 
