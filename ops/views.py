@@ -28,9 +28,11 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     """Open when METRICS_TOKEN is empty; otherwise ``Authorization: Bearer <token>``."""
     token = settings.METRICS_TOKEN
     if token:
-        given = request.headers.get("Authorization", "")
-        expected = f"Bearer {token}"
-        if not hmac.compare_digest(given.encode(), expected.encode()):
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        # the scheme is case-insensitive (RFC 9110); the token is compared in constant time
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        ):
             response = HttpResponse("A bearer token is required.\n", status=401)
             response["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return response

@@ -31,9 +31,15 @@ class FaultForm(forms.Form):
     service = forms.ChoiceField(choices=SERVICES)
     operation = forms.ChoiceField(choices=OPERATIONS)
     kind = forms.ChoiceField(choices=FaultKind.choices)
-    count = forms.IntegerField(min_value=1, required=False, help_text="empty: until removed")
-    latency_ms = forms.IntegerField(min_value=0, initial=2000, label="Latency (ms)")
-    retry_after = forms.IntegerField(min_value=0, initial=1, label="Retry-After (s)")
+    count = forms.IntegerField(
+        min_value=1, max_value=1_000_000, required=False, help_text="empty: until removed"
+    )
+    latency_ms = forms.IntegerField(
+        min_value=0, max_value=600_000, initial=2000, label="Latency (ms)"
+    )
+    retry_after = forms.IntegerField(
+        min_value=0, max_value=86_400, initial=1, label="Retry-After (s)"
+    )
     trip_id = forms.CharField(
         max_length=255,
         required=False,
@@ -52,4 +58,6 @@ class GateForm(forms.Form):
     )
     card_profile = forms.ChoiceField(choices=CardProfile.choices, initial=CardProfile.OK)
     retailer_fa = forms.BooleanField(required=False, label="Store uses retailer-managed F&A")
-    shopper_no = forms.IntegerField(min_value=1, initial=1, label="Shopper number")
+    shopper_no = forms.IntegerField(
+        min_value=1, max_value=1_000_000, initial=1, label="Shopper number"
+    )

@@ -107,3 +107,17 @@ class JwoStoreMappingEditForm(forms.ModelForm):
 
     def clean_stock_source(self) -> str:
         return self.cleaned_data.get("stock_source") or self.instance.stock_source
+
+    def clean_preauth_amount(self):
+        amount = self.cleaned_data.get("preauth_amount")
+        if amount is not None and amount <= 0:
+            raise forms.ValidationError("The pre-auth must be more than zero.")
+        return amount
+
+    def clean_refund_auto_approve_limit(self):
+        limit = self.cleaned_data.get("refund_auto_approve_limit")
+        if limit is not None and limit < 0:
+            raise forms.ValidationError(
+                "The limit cannot be negative (0: staff approve every refund)."
+            )
+        return limit

@@ -39,8 +39,11 @@ def test_token_required_when_set(client, settings):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="s3cret-token").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Basic s3cret-token").status_code == 401
     ok = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-token")
     assert ok.status_code == 200 and b"jwo_orders" in ok.content
+    lower = client.get("/metrics", HTTP_AUTHORIZATION="bearer s3cret-token")  # RFC 9110
+    assert lower.status_code == 200
 
 
 def test_orders_by_state_follow_the_orders(client):

@@ -183,3 +183,14 @@ def test_the_command_prints_a_summary(connector, capsys):
     out = capsys.readouterr().out
     assert out.startswith("4 shoppers in ")
     assert "/v1/order/purchases: n=" in out
+
+
+@pytest.mark.parametrize("field", ["count", "latency_ms", "retry_after"])
+def test_the_fault_form_refuses_numbers_the_database_cannot_hold(field):
+    from sandbox.forms import FaultForm
+
+    data = {"service": "payments", "operation": "*", "kind": "500", "latency_ms": "0"}
+    data["retry_after"] = "1"
+    data[field] = "99999999999999999999"
+    form = FaultForm(data)
+    assert not form.is_valid() and field in form.errors

@@ -286,3 +286,35 @@ def test_fa_policy_per_risk_is_edited_checked_and_audited(merchant_client):
     assert ("fa_expired_card", "Deny entry", "Admit with a reduced pre-auth") in changed
     assert ("fa_expired_card_preauth", "", "10.00 USD") in changed
     assert ("associate_trips", "Don't charge", "Charge as usual") in changed
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("preauth_amount", "-1", "The pre-auth must be more than zero."),
+        ("preauth_amount", "0", "The pre-auth must be more than zero."),
+        ("refund_auto_approve_limit", "-5", "The limit cannot be negative"),
+    ],
+)
+def test_edit_refuses_a_preauth_or_refund_limit_that_cannot_be(
+    merchant_client, field, value, message
+):
+    mapping = JwoStoreMappingFactory()
+    url = reverse("stores:jwo-mapping-edit", args=[mapping.pk])
+    data = {
+        "web_register": mapping.web_register.pk,
+        "jwo_store_id": mapping.jwo_store_id,
+        "loyalty_provider": "YINZCAM",
+        "delegation_mode": "ORDER",
+        "payment_mode": "PAYMENT_SERVICE",
+        "fa_strategy": "AMAZON_MANAGED",
+        "entry_card": "on",
+        "preauth_amount": "25.00",
+        "refund_auto_approve_limit": "0",
+        field: value,
+    }
+    response = merchant_client.post(url, data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    mapping.refresh_from_db()
+    assert mapping.preauth_amount == Decimal("25.00")
