@@ -131,3 +131,10 @@ def test_reviews_and_short_collections_are_counted_and_link_to_their_grid(client
     assert _grid_count(client, _link(html, "review", "1")) == 1
     url = _link(html, "short", "4.50")
     assert [o.pk for o in client.get(url).context["page"].object_list] == [short.pk]
+
+
+def test_the_day_starts_at_midnight_in_the_stores_zone(client):
+    store = JwoStoreMappingFactory(jwo_store_id="jwo-ny", store__time_zone="America/New_York").store
+    client.force_login(staff_user())
+    html = client.get(f"/?store={store.pk}").content.decode()
+    assert re.search(r"Since \w{3} \d{4}-\d{2}-\d{2} 00:00 \(America/New_York\)", html), html[:3000]
