@@ -57,7 +57,7 @@ class LeasedScheduler(PersistentScheduler):
 
     def __init__(self, *args, **kwargs) -> None:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.holding = False
+        self.holding: bool | None = None  # unknown until the first tick says
         super().__init__(*args, **kwargs)
 
     @property
@@ -73,7 +73,7 @@ class LeasedScheduler(PersistentScheduler):
         if held != self.holding:
             logger.warning(
                 "beat: %s the lease",
-                "took" if held else "does not hold",
+                "took" if held else "does not hold (standby)",
                 extra={"holder": self.holder},
             )
             self.holding = held

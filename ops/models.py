@@ -18,7 +18,7 @@ class AlertThresholds(BaseModel):
     payment_pending_minutes = models.PositiveIntegerField(
         "payment PENDING for more than (minutes)",
         default=30,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 30)],
         help_text="Alert when Amazon has answered PENDING to an order's payment for this long.",
     )
     preauth_warn_hours = models.PositiveIntegerField(

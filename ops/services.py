@@ -1,7 +1,7 @@
 import logging
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from stores.models import Store
 
@@ -24,14 +24,21 @@ def alert_thresholds_update(
 ) -> AlertThresholds:
     """Save a store's thresholds (creating its row on the first save)."""
     values = {field: data[field] for field in THRESHOLD_FIELDS if field in data}
-    with transaction.atomic():
-        thresholds = AlertThresholds.objects.select_for_update().filter(
-            store=store
-        ).first() or AlertThresholds(store=store)
-        for field, value in values.items():
-            setattr(thresholds, field, value)
-        thresholds.full_clean()  # ValidationError: nothing saved
-        thresholds.save()
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                thresholds = AlertThresholds.objects.select_for_update().filter(
+                    store=store
+                ).first() or AlertThresholds(store=store)
+                for field, value in values.items():
+                    setattr(thresholds, field, value)
+                thresholds.full_clean(validate_unique=False)  # ValidationError: nothing saved
+                thresholds.save()
+            break
+        except IntegrityError:
+            if attempt:  # pragma: no cover (a third save cannot create the row again)
+                raise
+            # another first save created the row at this very moment: lock it, apply ours
     logger.info(
         "alert thresholds saved",
         extra={"store_id": store.pk, "actor_id": actor and actor.pk, **values},

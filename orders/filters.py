@@ -34,8 +34,9 @@ class OrderFilterSet(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices, empty_label="Any status")
     store = django_filters.ModelChoiceFilter(queryset=Store.objects.all(), empty_label="All stores")
-    created_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
-    created_to = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    # Days in the chosen store's zone (the rows show store time), else the console's zone.
+    created_from = django_filters.DateFilter(method="by_day", label="Created from")
+    created_to = django_filters.DateFilter(method="by_day", label="Created to")
     has_error = django_filters.BooleanFilter(method="by_error", label="Has an error")
     collected_short = django_filters.BooleanFilter(method="by_short", label="Collected short")
     preauth_expiring = django_filters.BooleanFilter(
@@ -71,6 +72,17 @@ class OrderFilterSet(django_filters.FilterSet):
             "collected_short",
             "preauth_expiring",
         ]
+
+    def by_day(self, queryset, name, value):
+        import zoneinfo
+        from datetime import datetime, time
+
+        store = self.form.cleaned_data.get("store")
+        zone = zoneinfo.ZoneInfo(store.time_zone if store else settings.TIME_ZONE)
+        if name == "created_from":
+            return queryset.filter(created_at__gte=datetime.combine(value, time.min, tzinfo=zone))
+        following = datetime.combine(value + timedelta(days=1), time.min, tzinfo=zone)
+        return queryset.filter(created_at__lt=following)
 
     def by_retry_window(self, queryset, name, value):
         """Created between (window - value) and window hours ago: still retryable, not for long."""

@@ -22,7 +22,7 @@ import simplejson
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -69,7 +69,14 @@ def _take_fault(service: str, operation: str, trip_id: str = "") -> SandboxFault
             SandboxFault.objects.select_for_update()
             .filter(Q(service__in=[service, "*"]), Q(operation__in=[operation, "*"]), trips)
             .exclude(remaining=0)
-            .order_by("created_at")
+            # the most specific first: a fault for this trip, then for this operation, then for
+            # the service, then everywhere (a day-wide latency does not hide a targeted fault)
+            .annotate(
+                for_trip=Case(When(trip_id="", then=1), default=0),
+                for_any_operation=Case(When(operation="*", then=1), default=0),
+                for_any_service=Case(When(service="*", then=1), default=0),
+            )
+            .order_by("for_trip", "for_any_operation", "for_any_service", "created_at")
             .first()
         )
         if fault is not None and fault.remaining is not None:

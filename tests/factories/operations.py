@@ -25,6 +25,14 @@ class WorkerHeartbeatFactory(factory.django.DjangoModelFactory):
     last_seen_at = factory.LazyFunction(timezone.now)
 
 
+class AlertThresholdsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ops.AlertThresholds"
+        django_get_or_create = ("store",)
+
+    store = factory.SubFactory(StoreFactory)
+
+
 class BeatLeaseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "jwo_console.BeatLease"

@@ -72,3 +72,33 @@ def test_the_service_refuses_out_of_range_values_and_saves_nothing(store):
     with pytest.raises(ValidationError):
         alert_thresholds_update(store=store, data={"connector_window_minutes": 0}, actor=None)
     assert not AlertThresholds.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_saves_at_once_both_land_without_an_error():
+    import threading
+
+    from django.db import connection
+
+    from ops.models import AlertThresholds
+    from ops.services import alert_thresholds_update
+    from tests.factories import StoreFactory
+
+    store = StoreFactory()
+    errors = []
+
+    def save(n):
+        try:
+            alert_thresholds_update(store=store, data={"orders_in_error_max": n}, actor=None)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(1, 7)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert AlertThresholds.objects.filter(store=store).count() == 1

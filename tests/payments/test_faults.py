@@ -318,3 +318,16 @@ class TestFaultForOneTrip:
         faulted = SandboxCall.objects.filter(fault="503")
         assert faulted.exists()
         assert all(hit.trip.trip_id in call.body for call in faulted)
+
+
+@pytest.mark.django_db
+def test_the_most_specific_fault_fires_first():
+    """A day-wide latency does not hide a fault aimed at one operation or one trip."""
+    from sandbox.gateway import _take_fault
+
+    SandboxFault.objects.create(service="*", operation="*", kind="LATENCY", latency_ms=0)
+    lost = fault("CaptureCharge", "LOST", remaining=1)
+    for_trip = fault("*", "503", remaining=1, trip_id="trip-aimed")
+    assert _take_fault("payments", "CaptureCharge", "trip-aimed") == for_trip
+    assert _take_fault("payments", "CaptureCharge", "trip-other") == lost
+    assert _take_fault("payments", "CaptureCharge", "trip-other").kind == "LATENCY"
