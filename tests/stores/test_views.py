@@ -176,10 +176,9 @@ def test_edit_saves_and_audits(merchant_client, merchant):
     assert ("refund_auto_approve_limit", "0.00 USD", "15.00 USD") in change.changed_fields()
 
 
-def test_edit_refuses_no_entry_method_with_a_clear_error(merchant_client):
-    mapping = JwoStoreMappingFactory()
-    url = reverse("stores:jwo-mapping-edit", args=[mapping.pk])
-    data = {
+def _edit_form(mapping, **changes) -> dict:
+    """The edit page's form for ``mapping`` as posted, with no entry method unless given."""
+    return {
         "web_register": mapping.web_register.pk,
         "jwo_store_id": mapping.jwo_store_id,
         "loyalty_provider": "YINZCAM",
@@ -188,8 +187,14 @@ def test_edit_refuses_no_entry_method_with_a_clear_error(merchant_client):
         "fa_strategy": "AMAZON_MANAGED",
         "preauth_amount": "25.00",
         "refund_auto_approve_limit": "0",
+        **changes,
     }
-    response = merchant_client.post(url, data)
+
+
+def test_edit_refuses_no_entry_method_with_a_clear_error(merchant_client):
+    mapping = JwoStoreMappingFactory()
+    url = reverse("stores:jwo-mapping-edit", args=[mapping.pk])
+    response = merchant_client.post(url, _edit_form(mapping))
     assert response.status_code == 400
     assert "Choose at least one entry method (app or card)." in response.content.decode()
 
@@ -301,19 +306,7 @@ def test_edit_refuses_a_preauth_or_refund_limit_that_cannot_be(
 ):
     mapping = JwoStoreMappingFactory()
     url = reverse("stores:jwo-mapping-edit", args=[mapping.pk])
-    data = {
-        "web_register": mapping.web_register.pk,
-        "jwo_store_id": mapping.jwo_store_id,
-        "loyalty_provider": "YINZCAM",
-        "delegation_mode": "ORDER",
-        "payment_mode": "PAYMENT_SERVICE",
-        "fa_strategy": "AMAZON_MANAGED",
-        "entry_card": "on",
-        "preauth_amount": "25.00",
-        "refund_auto_approve_limit": "0",
-        field: value,
-    }
-    response = merchant_client.post(url, data)
+    response = merchant_client.post(url, _edit_form(mapping, entry_card="on", **{field: value}))
     assert response.status_code == 400
     assert message in response.content.decode()
     mapping.refresh_from_db()
