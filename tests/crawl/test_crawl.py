@@ -72,7 +72,7 @@ def strict_templates(settings):
     settings.DEBUG_PROPAGATE_EXCEPTIONS = True
 
 
-def _the_day_has_what_the_crawl_needs() -> None:
+def _the_day_has_what_the_crawl_needs(day) -> None:
     from catalog.models import StoreItem
     from orders.models import Order
     from payments.models import Payoff, Refund
@@ -88,7 +88,7 @@ def _the_day_has_what_the_crawl_needs() -> None:
     )
     assert StoreItem.objects.filter(sync_state="REJECTED").exists()  # Amazon refused one
     assert Refund.objects.exists()
-    assert Payoff.objects.filter(status="PAID").exists()
+    assert Payoff.objects.filter(status="PAID").exists(), day.payoff_tries
 
 
 def _client(username: str) -> Client:
@@ -101,7 +101,7 @@ def test_every_page_works_after_a_realistic_day(sandbox, settings, strict_templa
     started = time.perf_counter()
     day = make_day(sandbox.url, settings)
     print(f"day made in {time.perf_counter() - started:.1f} s")
-    _the_day_has_what_the_crawl_needs()
+    _the_day_has_what_the_crawl_needs(day)
     problems: list[str] = []
 
     merchant = Crawler(_client("merchant"), "merchant")
