@@ -35,7 +35,9 @@ run: migrate ## serve the console, a Celery worker and beat on http://127.0.0.1:
 COVERAGE_FOCUS := payments/* connector/* orders/pricing.py
 space := $(subst ,, )
 comma := ,
-PYTEST_ARGS ?=
+# Two pytest-xdist workers (tests/conftest.py keeps the end-to-end tests, which run a real
+# Celery worker on the one broker, on one of them); PYTEST_ARGS= runs the suite serially.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 test: $(STAMP) ## run the whole suite with coverage; prints coverage and the wall time
 	@set -f; start=$$(date +%s); status=0; \
