@@ -21,7 +21,7 @@ def catalog_import_task(import_id: int) -> None:
 def catalog_notifications_consume_task() -> int:
     from django.conf import settings
 
-    from .sync import catalog_notifications_consume
+    from .results import catalog_notifications_consume
 
     if not (settings.JWO_CATALOG_SQS_QUEUE_URL or settings.JWO_CATALOG_SQS_QUEUE_NAME):
         return 0
@@ -30,7 +30,7 @@ def catalog_notifications_consume_task() -> int:
 
 @shared_task(name="catalog.tasks.catalog_uploads_poll_task")
 def catalog_uploads_poll_task() -> int:
-    from .sync import catalog_uploads_poll
+    from .results import catalog_uploads_poll
 
     return catalog_uploads_poll()
 
