@@ -28,12 +28,8 @@ REVIEW or UNKNOWN (orders/choices.py).
 import argparse
 import base64
 import json
-import os
 import random
-import shutil
-import signal
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -43,7 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from _common import free_port
-from chaos_processes import Processes
+from chaos_processes import Processes, preflight, run_supervised
 from chaos_support import (
     HOST,
     QUICK,
@@ -499,40 +495,14 @@ def main(argv: list[str] | None = None) -> int:
             setattr(plan, name, getattr(args, name))
     if args.database:
         plan.database = args.database
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        print("chaos: skipped, DATABASE_URL must point at PostgreSQL")
+    logs = preflight("chaos", args.logs)
+    if logs is None:
         return 0
-    if shutil.which("redis-server") is None:
-        print("chaos: skipped, redis-server is not on PATH")
-        return 0
-    logs = Path(args.logs) if args.logs else Path(tempfile.mkdtemp(prefix="jwo-chaos-"))
-    logs.mkdir(parents=True, exist_ok=True)
     print(f"chaos: {plan.trips} trips, logs in {logs}", flush=True)
-
     run = ChaosRun(plan, logs)
-
-    def interrupted(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    for sig in (signal.SIGINT, signal.SIGTERM):  # also where a shell started it ignoring SIGINT
-        signal.signal(sig, interrupted)
-    alarm = threading.Timer(
-        plan.deadline_seconds + 60, lambda: os.kill(os.getpid(), signal.SIGTERM)
-    )
-    alarm.daemon = True
-    alarm.start()
-    try:
-        report = run.run()
-    except KeyboardInterrupt as exc:
-        print(f"chaos: interrupted ({exc}); stopping every process", flush=True)
+    report = run_supervised("chaos", run, plan.deadline_seconds + 60)
+    if report is None:
         return 130
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):  # the cleanup is not interrupted
-            signal.signal(sig, signal.SIG_IGN)
-        alarm.cancel()
-        run.stop.set()
-        if run.sup is not None:
-            run.sup.stop_all()
     print(run.table(), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(asdict(report), indent=2, default=str))

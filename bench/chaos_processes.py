@@ -5,8 +5,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 from _common import ROOT, fresh_database
 from chaos_support import (
@@ -20,6 +23,47 @@ from chaos_support import (
     _wait,
     celery_queues,
 )
+
+
+def preflight(name: str, logs: str | None) -> Path | None:
+    """The folder for the processes' logs, or ``None`` (with the reason printed) when this
+    machine cannot run ``name``: PostgreSQL and a redis-server binary are needed."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        print(f"{name}: skipped, DATABASE_URL must point at PostgreSQL")
+        return None
+    if shutil.which("redis-server") is None:
+        print(f"{name}: skipped, redis-server is not on PATH")
+        return None
+    folder = Path(logs) if logs else Path(tempfile.mkdtemp(prefix=f"jwo-{name}-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def run_supervised(name: str, run, deadline_seconds: float):
+    """``run.run()`` with every process stopped afterwards, whatever happens: Ctrl-C, SIGTERM
+    (also where a shell started it ignoring SIGINT) or the deadline passing. Its result, or
+    ``None`` when interrupted."""
+
+    def interrupted(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, interrupted)
+    alarm = threading.Timer(deadline_seconds, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    alarm.daemon = True
+    alarm.start()
+    try:
+        return run.run()
+    except KeyboardInterrupt as exc:
+        print(f"{name}: interrupted ({exc}); stopping every process", flush=True)
+        return None
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # the cleanup is not interrupted
+            signal.signal(sig, signal.SIG_IGN)
+        alarm.cancel()
+        run.stop.set()
+        if run.sup is not None:
+            run.sup.stop_all()
 
 
 class Processes:

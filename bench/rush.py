@@ -27,17 +27,15 @@ and exits 0. Only 127.0.0.1 is contacted; every subprocess is killed at the end.
 import argparse
 import json
 import os
-import shutil
-import signal
 import statistics
 import sys
-import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from _common import free_port
 from chaos import ChaosRun
+from chaos_processes import preflight, run_supervised
 from chaos_support import HOST, Plan, _http_ok, _log_has, _wait
 
 
@@ -211,7 +209,7 @@ class RushRun(ChaosRun):
                 by.setdefault("all gate calls", []).append(step.ms)
         return {k: (len(v), statistics.median(v), pct(v, 0.99)) for k, v in sorted(by.items())}
 
-    def run(self) -> None:
+    def run(self) -> "RushFigures":
         p = self.plan
         self.setup()
         self.start_processes()
@@ -238,6 +236,7 @@ class RushRun(ChaosRun):
         threads[0].join(timeout=5)
         self.measure()
         self.measure_rush(rush)
+        return self.figures
 
     def measure_rush(self, rush) -> None:
         from orders.models import Order
@@ -377,37 +376,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.money_concurrency:
         plan.money_concurrency = args.money_concurrency
     plan.signins = min(plan.signins, max(10, plan.trips // 20))
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        print("rush: skipped, DATABASE_URL must point at PostgreSQL")
+    logs = preflight("rush", args.logs)
+    if logs is None:
         return 0
-    if shutil.which("redis-server") is None:
-        print("rush: skipped, redis-server is not on PATH")
-        return 0
-    logs = Path(args.logs) if args.logs else Path(tempfile.mkdtemp(prefix="jwo-rush-"))
-    logs.mkdir(parents=True, exist_ok=True)
     print(f"rush: {plan.trips} exits over {plan.traffic_seconds:.0f} s, logs in {logs}", flush=True)
     run = RushRun(plan, logs)
-
-    def interrupted(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, interrupted)
-    alarm = threading.Timer(plan.deadline_seconds, lambda: os.kill(os.getpid(), signal.SIGTERM))
-    alarm.daemon = True
-    alarm.start()
-    try:
-        run.run()
-    except KeyboardInterrupt as exc:
-        print(f"rush: interrupted ({exc}); stopping every process", flush=True)
+    if run_supervised("rush", run, plan.deadline_seconds) is None:
         return 130
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_IGN)
-        alarm.cancel()
-        run.stop.set()
-        if run.sup is not None:
-            run.sup.stop_all()
     print(run.table(), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(asdict(run.figures), indent=2, default=str))
