@@ -82,3 +82,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "e2e" in item.keywords:
             item.add_marker(pytest.mark.xdist_group("broker"))
+    # pytest-xdist schedules by node id and keeps one item per id: two items with one id
+    # would silently run once (schemathesis' parametrize did that to five endpoints).
+    seen: set[str] = set()
+    repeated = sorted(
+        {item.nodeid for item in items if item.nodeid in seen or seen.add(item.nodeid)}
+    )
+    if repeated:
+        raise pytest.UsageError(f"tests with the same node id (xdist runs one): {repeated}")
