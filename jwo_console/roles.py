@@ -69,6 +69,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "feeds.replay_feedevent",
         *_perms("reconciliation", ["view"], _RECONCILIATION_MODELS),
         "reconciliation.add_reconciliationrun",  # reconcile a day on demand
+        # Run test on the Just Walk Out page (connectivity/views.py)
+        *_perms("connectivity", ["view", "add"], ["connectivityrun"]),
     ],
     STAFF: [
         *_perms("stores", ["view"], _STORES_MODELS),
@@ -83,6 +85,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("alerts", ["view"], _ALERTS_MODELS),
         "alerts.acknowledge_alert",  # staff on duty acknowledge alerts too
         "ops.view_alertthresholds",
+        "connectivity.view_connectivityrun",  # the connectivity test's results, read only
         *_perms("stock", ["view"], _STOCK_MODELS),
     ],
 }

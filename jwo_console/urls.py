@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/integrations/", include("stores.urls")),
+    path("settings/integrations/", include("connectivity.urls")),
     path("catalog/stock/", include("stock.urls")),
     path("catalog/", include("catalog.urls")),
     path("shoppers/", include("shoppers.urls")),

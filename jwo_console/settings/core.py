@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "reconciliation",
     "dashboard",
     "ops",
+    "connectivity",
     "sandbox",  # its URLs are mounted only when JWO_SANDBOX is on
 ]
 

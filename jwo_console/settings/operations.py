@@ -41,3 +41,11 @@ if _BROKER_URL:
         # RabbitMQ redelivers an unacknowledged message when its consumer's connection drops;
         # no visibility timeout to set.
         CELERY_BROKER_TRANSPORT_OPTIONS = {}
+
+# --- Connectivity test (connectivity/) -----------------------------------------------------------
+# The console's public URL as Amazon reaches it (the URL onboarded in the Merchant Portal; the
+# connector serves /v1/... at its root). Empty: PORTAL_BASE_URL.
+JWO_CONNECTOR_PUBLIC_URL = _env("JWO_CONNECTOR_PUBLIC_URL", default="")
+# A run still open this long after it was asked for lost its task (longer than a task may live,
+# CELERY_TASK_TIME_LIMIT): it is finished as interrupted when looked at.
+JWO_CONNECTIVITY_STALE_MINUTES = _env.int("JWO_CONNECTIVITY_STALE_MINUTES", default=10)

@@ -238,3 +238,30 @@ class OrderStatsWatermarkFactory(factory.django.DjangoModelFactory):
 
     name = "orders"
     until = factory.LazyFunction(timezone.now)
+
+
+class ConnectivityRunFactory(factory.django.DjangoModelFactory):
+    """A finished connectivity test of a store (Run test), one check that passed."""
+
+    class Meta:
+        model = "connectivity.ConnectivityRun"
+
+    store = factory.SubFactory(StoreFactory)
+    status = "PASSED"
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)
+    checks = factory.LazyFunction(
+        lambda: [
+            {
+                "key": "amazon:catalog",
+                "kind": "AMAZON",
+                "name": "Catalog API (Sync Items)",
+                "target": "http://127.0.0.1:8000/sandbox/catalog",
+                "status": "OK",
+                "http_status": 400,
+                "detail": "GetCatalogUploadStatus: InvalidRequestException",
+                "diagnosis": "Reachable, and the signature is accepted.",
+                "duration_ms": 12,
+            }
+        ]
+    )

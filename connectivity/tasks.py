@@ -1,0 +1,9 @@
+from celery import shared_task
+
+
+@shared_task(name="connectivity.tasks.connectivity_run_task")
+def connectivity_run_task(run_id: int) -> str | None:
+    from .services import connectivity_run_execute
+
+    run = connectivity_run_execute(run_id=run_id)
+    return run.status if run is not None else None
