@@ -23,13 +23,21 @@ def staff(db):
 
 
 @pytest.fixture
-def merchant_client(client, merchant):
+def merchant_client(merchant):
+    """A browser of its own signed in as the merchant (not pytest-django's ``client``: a test
+    taking ``merchant_client`` and ``staff_client`` gets two sessions, not the last login)."""
+    from django.test import Client
+
+    client = Client()
     client.force_login(merchant)
     return client
 
 
 @pytest.fixture
-def staff_client(client, staff):
+def staff_client(staff):
+    from django.test import Client
+
+    client = Client()
     client.force_login(staff)
     return client
 
