@@ -2,10 +2,12 @@
 
 The database is the source of truth: a run is a row before its task is queued
 (jwo_console/queueing.py), its checks are saved as each one finishes (the page shows them while
-it runs), and a run still open ``JWO_CONNECTIVITY_STALE_MINUTES`` after it was asked for — longer
+it runs), beat's sweep (``connectivity_runs_sweep``, every minute) queues again a run still
+QUEUED a minute after it was asked for (its task was lost; a task delivered twice claims the run
+once), and a run still open ``JWO_CONNECTIVITY_STALE_MINUTES`` after it was asked for — longer
 than a task may live (CELERY_TASK_TIME_LIMIT) — can no longer be running: it is finished as
-INTERRUPTED when the page or the next Run test looks at it. No remote call runs inside a
-transaction.
+INTERRUPTED by the sweep, or when the page or the next Run test looks at it first. No remote
+call runs inside a transaction.
 """
 
 import logging
@@ -65,6 +67,27 @@ def connectivity_runs_interrupt_stale(
     if finished:
         logger.warning("connectivity runs interrupted", extra={"count": finished})
     return finished
+
+
+REQUEUE_AFTER = timedelta(minutes=1)
+
+
+def connectivity_runs_sweep(*, now: datetime | None = None) -> tuple[int, int]:
+    """Beat's sweep: (runs queued again, runs interrupted). A run still QUEUED after
+    ``REQUEUE_AFTER`` has lost its task (the broker was down, the message was dropped): its
+    task is sent again; runs open too long are finished as interrupted."""
+    now = now or timezone.now()
+    interrupted = connectivity_runs_interrupt_stale(now=now)
+    waiting = ConnectivityRun.objects.filter(
+        status=RunStatus.QUEUED, created_at__lt=now - REQUEUE_AFTER
+    ).values_list("pk", flat=True)
+    requeued = 0
+    for run_id in waiting:
+        send_on_commit(RUN_TASK, run_id, connectivity_run_id=run_id)
+        requeued += 1
+    if requeued:
+        logger.info("connectivity runs queued again", extra={"count": requeued})
+    return requeued, interrupted
 
 
 def connectivity_run_start(

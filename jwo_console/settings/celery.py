@@ -95,6 +95,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "stock.tasks.stock_unpaid_restore_sweep_task",
         "schedule": 600.0,
     },
+    # Connectivity tests whose task was lost: queued again, or finished as interrupted.
+    "connectivity-runs-sweep": {
+        "task": "connectivity.tasks.connectivity_runs_sweep_task",
+        "schedule": 60.0,
+    },
     # Alert rules (ops/rules.py) with each store's thresholds, on the celery queue.
     "alert-rules": {"task": "ops.tasks.alert_rules_evaluate_task", "schedule": 60.0},
     "amazon-call-log-purge": {

@@ -177,3 +177,30 @@ def test_two_clicks_at_once_start_one_run(payment_store):
     second, again = connectivity_run_start(mapping=payment_store, actor=None)
     assert created and not again
     assert second.pk == first.pk and first.status == RunStatus.QUEUED
+
+
+def test_a_run_whose_task_was_lost_is_queued_again_by_the_sweep_and_finishes(
+    wired, payment_store, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The broker took the Run test's task and lost it: the row says QUEUED. A minute later
+    beat's sweep sends the task again, and the run is carried out once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connectivity import services
+    from connectivity.models import ConnectivityRun
+
+    monkeypatch.setattr(services, "send_on_commit", lambda *a, **k: None)  # the lost message
+    run, _ = connectivity_run_start(mapping=payment_store, actor=None)
+    monkeypatch.undo()
+    assert services.connectivity_runs_sweep() == (0, 0)  # asked for just now: left alone
+
+    ConnectivityRun.objects.filter(pk=run.pk).update(
+        created_at=timezone.now() - timedelta(minutes=2)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.connectivity_runs_sweep() == (1, 0)
+    run.refresh_from_db()
+    assert run.status == RunStatus.PASSED, run.checks
+    assert services.connectivity_runs_sweep() == (0, 0)  # finished: nothing to queue again
