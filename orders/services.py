@@ -122,6 +122,13 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
+def purchase_id_for(trip: ShoppingTrip) -> str:
+    """Our purchase id, the one CreatePurchases answers: ``JWO`` and the trip's row id, ten
+    digits. A trip has one order, so it is unique, and it is known before the order's row is
+    written (one INSERT, no UPDATE after it)."""
+    return f"JWO{trip.pk:010d}"
+
+
 def order_create_from_purchase(
     *, mapping: JwoStoreMapping, data: dict, raw: dict
 ) -> tuple[Order, bool]:
@@ -164,9 +171,8 @@ def order_create_from_purchase(
                 currency=mapping.store.currency,
                 next_action=NextAction.PRICE,
                 next_action_at=_task_grace(timezone.now()),
+                purchase_id=purchase_id_for(trip),
             )
-            order.purchase_id = f"JWO{order.pk:010d}"
-            order.save(update_fields=["purchase_id"])
             order_event(order=order, type="created", cart_lines=len(raw["cartItems"]), entry=entry)
             if trip.trip_policy != "CHARGE":
                 order_event(

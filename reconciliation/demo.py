@@ -16,6 +16,7 @@ from feeds.events import feed_event_process
 from feeds.intraday import intraday_file_load
 from feeds.models import FeedEvent, FileVia, IntradayFile, StoreContact
 from orders.models import Order, ShoppingTrip
+from orders.services import purchase_id_for
 from stores.models import JwoStoreMapping
 
 from .models import RunTrigger
@@ -82,7 +83,7 @@ def seed_demo_reconciliation(*, jwo_store_id: str = "jwo-demo-store-1") -> list:
                 )  # fmt: skip
                 if made:  # an order of that day, numbered like every other
                     Order.objects.filter(pk=order.pk).update(
-                        purchase_id=f"JWO{order.pk:010d}",
+                        purchase_id=purchase_id_for(order.trip),
                         created_at=ended,
                         completed_at=ended if status == "COMPLETED" else None,
                     )

@@ -53,7 +53,7 @@ def test_order_factory_makes_a_priced_order_like_pricing_would():
     assert order.status == OrderStatus.PRICED and order.next_action == NextAction.PAY
     assert order.store == mapping.store and order.trip.jwo_store_id == mapping.jwo_store_id
     assert [line.total for line in order.lines.order_by("line_no")] == [Decimal("3.00")] * 3
-    assert order.purchase_id == f"JWO{order.pk:010d}"
+    assert order.purchase_id == f"JWO{order.trip.pk:010d}"
     from django.utils import timezone
 
     assert timedelta(hours=2) <= timezone.now() - order.created_at < timedelta(hours=2, minutes=1)

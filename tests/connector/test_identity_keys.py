@@ -183,9 +183,9 @@ class TestContract:
 
     def test_a_repeated_scan_gets_the_same_answer_once(self, client, mapping, shopper):
         code = key_of(scan_key_issue(shopper=shopper).code)
-        event_id = str(uuid.uuid4())
-        first = post(client, body(code, event_id=event_id))
-        again = post(client, body(code, event_id=event_id))  # a fresh requestId
+        event_id, when = str(uuid.uuid4()), timezone.now()  # Amazon resends the same event
+        first = post(client, body(code, event_id=event_id, when=when))
+        again = post(client, body(code, event_id=event_id, when=when))  # a fresh requestId
         assert again.status_code == first.status_code == 200 and again.json() == first.json()
         assert GateDecision.objects.count() == 1
         statuses = list(ConnectorRequest.objects.order_by("pk").values_list("status", flat=True))

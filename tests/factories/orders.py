@@ -78,9 +78,10 @@ class OrderFactory(factory.django.DjangoModelFactory):
         if not create:
             return
         from orders.models import Order, OrderLine
+        from orders.services import purchase_id_for
 
         at, count = obj.trip.ended_at, len(obj.trip.cart_items)
-        Order.objects.filter(pk=obj.pk).update(created_at=at, purchase_id=f"JWO{obj.pk:010d}")
+        Order.objects.filter(pk=obj.pk).update(created_at=at, purchase_id=purchase_id_for(obj.trip))
         per_line = Decimal(obj.total) / count if count else Decimal("0")
         OrderLine.objects.bulk_create(
             OrderLine(
