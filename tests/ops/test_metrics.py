@@ -46,6 +46,22 @@ def test_token_required_when_set(client, settings):
     assert lower.status_code == 200
 
 
+@pytest.mark.parametrize("token", ["", "s3cret-token"])
+def test_metrics_answers_only_get_and_head_and_a_post_gets_405_not_a_csrf_403(settings, token):
+    settings.METRICS_TOKEN = token
+    scraper = Client(enforce_csrf_checks=True)  # as a scraper is: no CSRF cookie or token
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(scraper, method)("/metrics", **bearer)
+        assert response.status_code == 405, (method, response.status_code)
+        assert response["Allow"] == "GET, HEAD"
+    head = scraper.head("/metrics", **bearer)
+    assert head.status_code == 200 and head.content == b""
+    if token:
+        assert scraper.head("/metrics").status_code == 401  # the token still guards HEAD
+        assert scraper.get("/metrics").status_code == 401
+
+
 def test_orders_by_state_follow_the_orders(client):
     mapping = JwoStoreMappingFactory(jwo_store_id="jwo-metrics-1")
     before = scrape(client)
