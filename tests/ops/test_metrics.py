@@ -88,6 +88,21 @@ def test_oldest_waiting_order_age(client):
     assert 2 * 3600 <= age < 3 * 3600
 
 
+def test_an_error_order_past_its_retry_window_is_not_waiting(client, settings):
+    from datetime import timedelta
+
+    settings.JWO_RETRY_WINDOW_HOURS = 48
+    mapping = JwoStoreMappingFactory(jwo_store_id="jwo-metrics-window")
+    OrderFactory(mapping=mapping, status="ERROR", age=timedelta(hours=49))  # window closed
+    assert total(scrape(client), "jwo_oldest_waiting_order_age_seconds", stage="payment") == 0
+    OrderFactory(mapping=mapping, status="ERROR", age=timedelta(hours=47))  # still retried
+    age = total(scrape(client), "jwo_oldest_waiting_order_age_seconds", stage="payment")
+    assert 47 * 3600 <= age < 48 * 3600
+    OrderFactory(mapping=mapping, status="PRICED", age=timedelta(hours=60))  # not yet charged
+    age = total(scrape(client), "jwo_oldest_waiting_order_age_seconds", stage="payment")
+    assert 60 * 3600 <= age < 61 * 3600
+
+
 def test_connector_request_is_counted_and_timed(client):
     JwoStoreMappingFactory(jwo_store_id="jwo-metrics-3")
     labels = {"endpoint": "identity-keys"}
