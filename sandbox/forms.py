@@ -2,6 +2,8 @@ from collections.abc import Sequence
 
 from django import forms
 
+from jwo_console.forms import PlainIntegerField
+
 from .models import CardProfile, FaultKind, SandboxCatalogItem, SandboxStore
 
 SERVICES = [
@@ -67,7 +69,7 @@ class GateForm(forms.Form):
     )
     card_profile = forms.ChoiceField(choices=CardProfile.choices, initial=CardProfile.OK)
     retailer_fa = forms.BooleanField(required=False, label="Store uses retailer-managed F&A")
-    shopper_no = forms.IntegerField(
+    shopper_no = PlainIntegerField(
         min_value=1, max_value=1_000_000, initial=1, label="Shopper number"
     )
 
@@ -75,7 +77,7 @@ class GateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.catalog = list(catalog)
         for item in self.catalog:
-            self.fields[self.quantity_name(item)] = forms.IntegerField(
+            self.fields[self.quantity_name(item)] = PlainIntegerField(
                 min_value=0,
                 max_value=MAX_QUANTITY,
                 required=False,

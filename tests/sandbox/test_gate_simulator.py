@@ -205,9 +205,11 @@ def test_the_fault_form_refuses_numbers_the_database_cannot_hold(field):
         ("qty-SKU-1", "-1", "Ensure this value is greater than or equal to 0."),
         ("qty-SKU-1", "1.5", "Enter a whole number of items (0 or more)."),
         ("qty-SKU-1", "lots", "Enter a whole number of items (0 or more)."),
+        ("qty-SKU-1", "\u0662", "Enter a whole number of items (0 or more)."),
         ("qty-SKU-1", "1000", "Ensure this value is less than or equal to 999."),
         ("shopper_no", "0", "Ensure this value is greater than or equal to 1."),
-        ("shopper_no", "abc", "Enter a whole number."),
+        ("shopper_no", "abc", "Enter a whole number in the digits 0-9, e.g. 15."),
+        ("shopper_no", "\u0663", "Enter a whole number in the digits 0-9, e.g. 15."),
         ("shopper_no", "", "This field is required."),
     ],
 )
