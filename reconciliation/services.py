@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from alerts.choices import AlertKind
 from feeds.models import AmazonOrder
 from jwo_console.exceptions import ApplicationError
 from orders.choices import OrderStatus
@@ -207,7 +208,7 @@ def _reconcile(run: ReconciliationRun) -> None:
     )
 
 
-ALERT_KIND = "RECONCILIATION_MISMATCH"
+ALERT_KIND = AlertKind.RECONCILIATION_MISMATCH
 
 
 def _alert(run: ReconciliationRun) -> None:
