@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-12)
 export JWO_SANDBOX ?= 1
+# make run serves on PORT (8000 by default): `PORT=8001 make run`. It reaches the processes as
+# JWO_PORT, which the sandbox's and the portal's URLs follow (jwo_console/settings/environment.py);
+# honcho gives each process its own PORT, so the settings never read PORT itself.
+export JWO_PORT := $(or $(PORT),$(JWO_PORT),8000)
 # make run is quiet (beat, SQS and request lines at WARNING); JWO_RUN_VERBOSE=1 shows them all.
 export JWO_BEAT_LOG_LEVEL ?= $(if $(JWO_RUN_VERBOSE),INFO,WARNING)
 export JWO_WORKER_LOG_LEVEL ?= $(if $(JWO_RUN_VERBOSE),INFO,WARNING)
@@ -28,7 +32,7 @@ migrate: $(STAMP) ## apply migrations and load the demo data
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_reconciliation_demo
 
-run: migrate ## serve the console, a Celery worker and beat on http://127.0.0.1:8000 (Ctrl-C stops all)
+run: migrate ## serve the console, a Celery worker and beat on http://127.0.0.1:8000, or PORT (Ctrl-C stops all)
 	$(BIN)/honcho --procfile Procfile.dev start
 
 # Coverage is printed for the areas issue 14 holds to 90 % (payments/, connector/, pricing).

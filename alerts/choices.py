@@ -14,6 +14,7 @@ class AlertKind(models.TextChoices):
     CATALOG_ITEMS_REJECTED = "CATALOG_ITEMS_REJECTED", "Catalog items rejected"
     CONNECTOR_5XX = "CONNECTOR_5XX", "Connector errors (5xx)"
     WORKER_STALE = "WORKER_STALE", "Worker heartbeat stale"
+    RECONCILIATION_MISMATCH = "RECONCILIATION_MISMATCH", "Reconciliation mismatch"
 
 
 class AlertSeverity(models.TextChoices):

@@ -53,6 +53,15 @@ class Alert(BaseModel):
         return f"{self.kind_label}: {self.title}"
 
     @property
+    def order_id(self) -> int | None:
+        """The order an alert is about, from its key (``order:<pk>``: ops/rules.py,
+        payments/finish.py); None for any other alert."""
+        prefix, _, rest = self.key.partition(":")
+        if prefix == "order" and rest.isascii() and rest.isdigit() and len(rest) < 19:
+            return int(rest)
+        return None
+
+    @property
     def kind_label(self) -> str:
         try:
             return AlertKind(self.kind).label

@@ -1,5 +1,7 @@
 """The one road every request Amazon sends us takes, read top to bottom in ``run``:
 
+0. host — a Host header outside ``ALLOWED_HOSTS`` is refused (JSON 400, stored) before Django's
+   own check would answer HTML and lose it: connector/middleware.py, with ``refuse_host`` below;
 1. read — the method (405) and the size (413, never holding more than the cap);
 2. secret — ``X-JWO-Connector-Secret`` (401);
 3. shape — JSON by content type (415) and read strictly (400, connector/parsing.py), the store's
@@ -255,6 +257,7 @@ def endpoint(
         view.__name__ = view.__qualname__ = handler.__name__
         view.__doc__ = handler.__doc__
         view.handler = handler  # type: ignore[attr-defined]
+        view.route = route  # type: ignore[attr-defined]  # its stored name (connector/middleware.py)
         return view
 
     return wrap
@@ -267,3 +270,15 @@ def refuse_unknown(request: HttpRequest, endpoint_name: str) -> JsonResponse:
     call = Call(endpoint_name, request, body, size, started)
     answer = refusal("", f"no endpoint at {request.path[:200]}")
     return call.refuse(404, answer, RequestStatus.NOT_FOUND)
+
+
+def refuse_host(request: HttpRequest, endpoint_name: str, *, store: bool = True) -> JsonResponse:
+    """A request whose Host header is not one of ``ALLOWED_HOSTS``: a JSON 400 naming the header,
+    stored like every other input (unless ``store`` is off: a read of the OpenAPI document)."""
+    started = time.monotonic()
+    body, size, _ = read_body(request, settings.JWO_CONNECTOR_MAX_BODY_BYTES)
+    answer = refusal("Host", "not a host this console answers on (ALLOWED_HOSTS)")
+    if not store:
+        return JsonResponse(answer, status=400)
+    call = Call(endpoint_name, request, body, size, started)
+    return call.refuse(400, answer, RequestStatus.INVALID)

@@ -3,6 +3,10 @@
 ``Decimal()`` reads ``NaN``, ``Infinity``, ``sNaN`` and ``1e999`` too; an amount typed into a
 form never means any of them, and arithmetic on them raises (a 500 on the refund form before),
 so they are refused with a form error.
+
+And one whole-number input (``PlainIntegerField``): ASCII digits only. Django's ``IntegerField``
+reads through ``int()``, which takes any script's digits (Arabic-Indic ``٣``, full-width
+U+FF13) and ``3.0``; a count or a number of minutes typed into a form means none of them.
 """
 
 import re
@@ -13,6 +17,8 @@ from django.core.exceptions import ValidationError
 
 PLAIN_AMOUNT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 MONEY_ERROR = "Enter an amount in digits, e.g. 4.99."
+PLAIN_INTEGER = re.compile(r"^[+-]?[0-9]{1,18}$")
+INTEGER_ERROR = "Enter a whole number in the digits 0-9, e.g. 15."
 
 
 def parse_money(raw: object) -> Decimal:
@@ -61,3 +67,20 @@ def use_money_fields(form: forms.BaseForm, names: list[str]) -> None:
             max_value=getattr(old, "max_value", None),
             disabled=old.disabled,
         )
+
+
+class PlainIntegerField(forms.IntegerField):
+    """An ``IntegerField`` that takes only ASCII digits 0-9 (an optional sign, no decimal point,
+    no other script's digits); the limits and messages are ``IntegerField``'s."""
+
+    default_error_messages = {"invalid": INTEGER_ERROR}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        if not PLAIN_INTEGER.match(text):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(text)

@@ -2,14 +2,16 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from .health import check_broker, check_database, check_worker
 
 
+@csrf_exempt  # a probe or a scraper has no CSRF token: a POST gets 405, not 403
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the broker answer, 503 otherwise; the worker is informational."""
     database, broker, worker = check_database(), check_broker(), check_worker()
@@ -25,8 +27,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=200 if ok else 503)
 
 
+@csrf_exempt  # a probe or a scraper has no CSRF token: a POST gets 405, not 403
 @login_not_required
 @never_cache
+@require_safe
 def livez(request: HttpRequest) -> JsonResponse:
     """Liveness for a load balancer: the process answers; no database or broker is touched."""
     return JsonResponse({"status": "alive"})

@@ -15,9 +15,10 @@ import logging
 import os
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min, OuterRef, Subquery, Sum
+from django.db.models import Count, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -159,15 +160,18 @@ class DatabaseCollector:
 
         oldest = GaugeMetricFamily(
             "jwo_oldest_waiting_order_age_seconds",
-            "Age of the oldest order awaiting pricing (PENDING) or payment (PRICED, ERROR); "
-            "0 when none waits.",
+            "Age of the oldest order awaiting pricing (PENDING) or payment (PRICED, or ERROR "
+            "inside its retry window); 0 when none waits.",
             labels=["stage"],
         )
-        for stage, statuses in (
-            ("pricing", [OrderStatus.PENDING]),
-            ("payment", [OrderStatus.PRICED, OrderStatus.ERROR]),
+        # An ERROR order whose retry window (Order.retry_by) has closed waits for nothing: no
+        # automatic retry and no staff Retry will come (payments/rules.py), so it is not counted.
+        window_open = Q(created_at__gt=now - timedelta(hours=settings.JWO_RETRY_WINDOW_HOURS))
+        for stage, waiting in (
+            ("pricing", Q(status=OrderStatus.PENDING)),
+            ("payment", Q(status=OrderStatus.PRICED) | Q(window_open, status=OrderStatus.ERROR)),
         ):
-            first = Order.objects.filter(status__in=statuses).aggregate(t=Min("created_at"))["t"]
+            first = Order.objects.filter(waiting).aggregate(t=Min("created_at"))["t"]
             oldest.add_metric([stage], (now - first).total_seconds() if first else 0)
         yield oldest
 

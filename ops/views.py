@@ -11,7 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from stores.models import Store
 
@@ -21,9 +22,10 @@ from .rules import thresholds_for
 from .services import alert_thresholds_update
 
 
+@csrf_exempt  # a probe or a scraper has no CSRF token: a POST gets 405, not 403
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Open when METRICS_TOKEN is empty; otherwise ``Authorization: Bearer <token>``."""
     token = settings.METRICS_TOKEN

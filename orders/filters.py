@@ -47,7 +47,7 @@ class OrderFilterSet(django_filters.FilterSet):
     retry_closes_within = django_filters.NumberFilter(
         method="by_retry_window", label="Retry window closes within (hours)"
     )
-    retries = django_filters.NumberFilter(field_name="retries", label="Retries made")
+    retries = django_filters.NumberFilter(field_name="retries", label="Payment retries made")
     sort = django_filters.ChoiceFilter(
         choices=[
             ("newest", "Newest first"),

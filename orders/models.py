@@ -64,6 +64,14 @@ class ShoppingTrip(BaseModel):
 
 
 class Order(BaseModel):
+    """One trip's order: its totals, its status and its next action.
+
+    ``retries`` counts the payment attempts after the first, automatic (the sweep's schedule)
+    and staff (Retry) alike: payments/engine.py sets it to the new attempt's ``attempt_no``
+    (0 for the first) each time an attempt is opened. Resuming an unfinished attempt is not a
+    retry, and neither is pricing the cart again (no payment attempt is made); the order page
+    shows the figure with that wording."""
+
     trip = models.OneToOneField(ShoppingTrip, on_delete=models.PROTECT, related_name="order")
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders")
     purchase_id = models.CharField(max_length=40, unique=True, null=True)

@@ -135,7 +135,7 @@ def _attempt_open(
                 order.save(update_fields=[*fields, "updated_at"])
                 return None
             attempt = _attempt_create(order=order, trigger=trigger, actor=actor, lease=lease)
-            order.retries = attempt.attempt_no
+            order.retries = attempt.attempt_no  # attempts after the first (orders/models.py)
             order.last_attempt_at = now
             fields = order_next_action(order, NextAction.RESUME, lease)
             order.save(update_fields=["retries", "last_attempt_at", "updated_at", *fields])

@@ -13,7 +13,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from alerts.choices import AlertKind
 from feeds.models import AmazonOrder
+from jwo_console.exceptions import ApplicationError
 from orders.choices import OrderStatus
 from orders.models import Order
 from stores.models import Store
@@ -43,6 +45,21 @@ def day_window(*, store: Store, day: date) -> tuple[datetime, datetime]:
 
 def store_today(*, store: Store, now: datetime | None = None) -> date:
     return (now or timezone.now()).astimezone(store.zone).date()
+
+
+class DayNotStarted(ApplicationError):
+    """A day that has not begun in the store's zone: there is nothing to reconcile yet."""
+
+
+def reconciliation_day_check(*, store: Store, day: date, now: datetime | None = None) -> None:
+    """Raise ``DayNotStarted`` for a day after the store's today (its zone): a run of it would
+    only ever report an empty day as reconciled."""
+    today = store_today(store=store, now=now)
+    if day > today:
+        raise DayNotStarted(
+            f"{day.isoformat()} has not started yet at {store.name} "
+            f"(today there is {today.isoformat()}); choose {today.isoformat()} or earlier."
+        )
 
 
 def our_groups(status: str, total: Decimal, captured: Decimal) -> set[str]:
@@ -82,7 +99,9 @@ def compare(ours: tuple, theirs: tuple) -> list[tuple[str, str, str]]:
 def reconciliation_run(
     *, store: Store, day: date, trigger: str, requested_by=None
 ) -> ReconciliationRun:
-    """Reconcile one store's day and keep the result (a new run; older runs stay)."""
+    """Reconcile one store's day and keep the result (a new run; older runs stay). A day that
+    has not started in the store's zone is refused (``DayNotStarted``), no run is made."""
+    reconciliation_day_check(store=store, day=day)
     run = ReconciliationRun.objects.create(
         store=store,
         day=day,
@@ -189,7 +208,7 @@ def _reconcile(run: ReconciliationRun) -> None:
     )
 
 
-ALERT_KIND = "RECONCILIATION_MISMATCH"
+ALERT_KIND = AlertKind.RECONCILIATION_MISMATCH
 
 
 def _alert(run: ReconciliationRun) -> None:

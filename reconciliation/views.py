@@ -19,7 +19,9 @@ from jwo_console.paginator import CappedPaginator
 from orders.models import Order
 from stores.models import Store
 
+from .forms import RunNowForm
 from .models import MismatchKind, ReconciliationItem, ReconciliationRun
+from .services import store_today
 from .tasks import reconciliation_run_task
 
 MAX_DAYS = 62
@@ -45,16 +47,23 @@ def _date(value: str | None, default: date) -> date:
 
 @permission_required("reconciliation.view_reconciliationrun", raise_exception=True)
 def days(request: HttpRequest) -> HttpResponse:
-    today = timezone.now().date()
-    day_to = _date(request.GET.get("to"), today)
+    """The days of the mapped stores, newest first. A day that has not started in a store's zone
+    is neither listed nor offered (``reconciliation_day_check``): the range ends at the latest
+    store's today, whatever ``to`` asks."""
+    mapped = list(Store.objects.filter(jwo_mapping__isnull=False).order_by("name"))
+    today_of = {store.pk: store_today(store=store) for store in mapped}
+    latest_today = max(today_of.values(), default=timezone.now().date())
+    day_to = min(_date(request.GET.get("to"), latest_today), latest_today)
     day_from = _date(request.GET.get("from"), day_to - timedelta(days=13))
+    if day_from > latest_today:
+        day_from = day_to - timedelta(days=13)
     if day_from > day_to:
         day_from, day_to = day_to, day_from
     day_from = max(day_from, day_to - timedelta(days=MAX_DAYS - 1))
-    stores = Store.objects.filter(jwo_mapping__isnull=False).order_by("name")
+    stores = mapped
     store_pk = request.GET.get("store", "")
     if store_pk.isascii() and store_pk.isdigit() and len(store_pk) < 19:
-        stores = stores.filter(pk=int(store_pk))
+        stores = [store for store in mapped if store.pk == int(store_pk)]
     mismatched_only = request.GET.get("mismatched") == "1"
     latest: dict[tuple[int, date], ReconciliationRun] = {}
     for run in ReconciliationRun.objects.filter(
@@ -65,6 +74,8 @@ def days(request: HttpRequest) -> HttpResponse:
     day = day_to
     while day >= day_from:
         for store in stores:
+            if day > today_of[store.pk]:
+                continue
             run = latest.get((store.pk, day))
             if mismatched_only and not (run and run.mismatches):
                 continue
@@ -75,10 +86,11 @@ def days(request: HttpRequest) -> HttpResponse:
         "reconciliation/days.html",
         {
             "rows": rows,
-            "stores": Store.objects.filter(jwo_mapping__isnull=False).order_by("name"),
+            "stores": mapped,
             "store_pk": store_pk,
             "day_from": day_from,
             "day_to": day_to,
+            "latest_today": latest_today,
             "mismatched_only": mismatched_only,
             "kinds": MismatchKind.choices,
         },
@@ -88,16 +100,17 @@ def days(request: HttpRequest) -> HttpResponse:
 @permission_required("reconciliation.add_reconciliationrun", raise_exception=True)
 @require_POST
 def run_now(request: HttpRequest) -> HttpResponse:
-    store_pk = request.POST.get("store", "")
-    if not (store_pk.isascii() and store_pk.isdigit() and len(store_pk) < 19):
-        messages.error(request, "store: choose a mapped store.")
-        return redirect("reconciliation:days")
-    store = get_object_or_404(Store, pk=int(store_pk), jwo_mapping__isnull=False)
-    try:
-        day = date.fromisoformat(request.POST.get("day", ""))
-    except ValueError:
-        messages.error(request, "day: use a date such as 2026-12-01.")
-        return redirect("reconciliation:days")
+    """Queue a run of one store's day. A refusal (no such mapped store, a day that cannot be
+    read or has not started) answers 400 with the days page and the reason on top."""
+    form = RunNowForm(request.POST)
+    if not form.is_valid():
+        for name, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{name}: {error}")
+        response = days(request)
+        response.status_code = 400
+        return response
+    store, day = form.cleaned_data["store"], form.cleaned_data["day"]
     reconciliation_run_task.delay(store.pk, day.isoformat(), request.user.pk)
     messages.success(request, f"Reconciliation of {store.name} on {day} started.")
     return redirect(f"{reverse('reconciliation:days')}?store={store.pk}")

@@ -1,6 +1,10 @@
+from collections.abc import Sequence
+
 from django import forms
 
-from .models import CardProfile, FaultKind, SandboxStore
+from jwo_console.forms import PlainIntegerField
+
+from .models import CardProfile, FaultKind, SandboxCatalogItem, SandboxStore
 
 SERVICES = [
     ("*", "any service"),
@@ -48,7 +52,14 @@ class FaultForm(forms.Form):
     )
 
 
+MAX_QUANTITY = 999
+
+
 class GateForm(forms.Form):
+    """The gate simulator's trip: store, entry, card, shopper and, for each of the store's
+    catalog items, a whole quantity (0-999, empty meaning 0). A negative, fractional or unreadable
+    quantity, or a shopper number outside 1-1,000,000, is a field error: no trip is made."""
+
     store = forms.ModelChoiceField(queryset=SandboxStore.objects.all(), to_field_name="store_id")
     entry = forms.ChoiceField(
         choices=[("CARD", "Card (tap)"), ("APP", "App (Scan Key Code)")],
@@ -58,6 +69,36 @@ class GateForm(forms.Form):
     )
     card_profile = forms.ChoiceField(choices=CardProfile.choices, initial=CardProfile.OK)
     retailer_fa = forms.BooleanField(required=False, label="Store uses retailer-managed F&A")
-    shopper_no = forms.IntegerField(
+    shopper_no = PlainIntegerField(
         min_value=1, max_value=1_000_000, initial=1, label="Shopper number"
     )
+
+    def __init__(self, *args, catalog: Sequence[SandboxCatalogItem] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.catalog = list(catalog)
+        for item in self.catalog:
+            self.fields[self.quantity_name(item)] = PlainIntegerField(
+                min_value=0,
+                max_value=MAX_QUANTITY,
+                required=False,
+                initial=0,
+                label=f"Quantity of {item.item_name}",
+                error_messages={"invalid": "Enter a whole number of items (0 or more)."},
+            )
+
+    @staticmethod
+    def quantity_name(item: SandboxCatalogItem) -> str:
+        return f"qty-{item.item_sku}"
+
+    def shelf(self) -> list[tuple[SandboxCatalogItem, forms.BoundField]]:
+        """Each catalog item with its quantity field, for the page's table."""
+        return [(item, self[self.quantity_name(item)]) for item in self.catalog]
+
+    def quantities(self) -> list[tuple[SandboxCatalogItem, int]]:
+        """The items taken (quantity above 0), once the form is valid."""
+        taken = []
+        for item in self.catalog:
+            qty = self.cleaned_data.get(self.quantity_name(item)) or 0
+            if qty > 0:
+                taken.append((item, qty))
+        return taken

@@ -1,7 +1,5 @@
 """The sandbox's pages: what "Amazon" saw, fault injection, and the store gates."""
 
-from decimal import Decimal, InvalidOperation
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import user_passes_test
@@ -104,26 +102,21 @@ def faults(request: HttpRequest) -> HttpResponse:
 def gates(request: HttpRequest) -> HttpResponse:
     """Pick a store and a shopper, add items, walk out, and watch every call the gate made."""
     store_id = request.POST.get("store") or request.GET.get("store") or ""
-    form = GateForm(request.POST or None, initial={"store": store_id, "entry": "CARD"})
     catalog = SandboxCatalogItem.objects.filter(store_id=store_id, archived=False)[:200]
+    form = GateForm(
+        request.POST or None, catalog=catalog, initial={"store": store_id, "entry": "CARD"}
+    )
     outcome = None
     if request.method == "POST" and form.is_valid():
-        cart = []
-        for item in catalog:
-            raw = request.POST.get(f"qty-{item.item_sku}", "").strip()
-            try:
-                qty = Decimal(raw) if raw else Decimal(0)
-            except InvalidOperation:
-                qty = Decimal(0)
-            if qty > 0:
-                cart.append(
-                    {
-                        "id": item.item_sku,
-                        "type": "SKU",
-                        "quantity": {"value": f"{qty:.1f}", "unit": "unit"},
-                        "externalIdentifiers": [{"id": item.external_product_id, "type": "UPC"}],
-                    }
-                )
+        cart = [
+            {
+                "id": item.item_sku,
+                "type": "SKU",
+                "quantity": {"value": f"{qty:.1f}", "unit": "unit"},
+                "externalIdentifiers": [{"id": item.external_product_id, "type": "UPC"}],
+            }
+            for item, qty in form.quantities()
+        ]
         unknown = request.POST.get("unknown_sku", "").strip()
         if unknown:
             cart.append(
@@ -145,12 +138,12 @@ def gates(request: HttpRequest) -> HttpResponse:
         )
     context = {
         "form": form,
-        "catalog": catalog,
         "store_id": store_id,
         "outcome": outcome,
         "connector_url": settings.JWO_SANDBOX_CONNECTOR_URL,
     }
-    return render(request, "sandbox/gates.html", context)
+    refused = request.method == "POST" and not form.is_valid()
+    return render(request, "sandbox/gates.html", context, status=400 if refused else 200)
 
 
 @console_users_only

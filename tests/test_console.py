@@ -23,6 +23,19 @@ def test_healthz_reports_database_and_broker(client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/livez"])
+def test_health_probes_answer_a_post_with_405_not_a_csrf_403(path):
+    from django.test import Client
+
+    probe = Client(enforce_csrf_checks=True)  # a load balancer has no CSRF token
+    for method in ("post", "put", "delete"):
+        response = getattr(probe, method)(path)
+        assert response.status_code == 405, (method, response.status_code)
+        assert response["Allow"] == "GET, HEAD"
+    assert probe.head(path).status_code == 200
+
+
+@pytest.mark.django_db
 def test_healthz_is_503_when_the_broker_is_down(client, settings):
     from jwo_console.celery import app
 

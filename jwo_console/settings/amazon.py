@@ -1,7 +1,7 @@
 """Amazon JWO: the connector, the outbound clients, the sandbox that plays Amazon, Scan Key
 Codes and Amazon's reporting (feeds/)."""
 
-from .environment import env
+from .environment import LOCAL_BASE_URL, env
 
 JWO_REGION = env("JWO_REGION", default="us-east-1")
 JWO_SANDBOX = env.bool("JWO_SANDBOX", default=False)
@@ -51,10 +51,10 @@ JWO_FEEDBACK_TIME_UNIT = env("JWO_FEEDBACK_TIME_UNIT", default="ms")  # "ms" or 
 JWO_CALL_LOG_RETENTION_DAYS = env.int("JWO_CALL_LOG_RETENTION_DAYS", default=30)
 
 # The sandbox that plays Amazon (sandbox/), and the key pair its gateway accepts.
-JWO_SANDBOX_URL = env("JWO_SANDBOX_URL", default="http://127.0.0.1:8000/sandbox")
+JWO_SANDBOX_URL = env("JWO_SANDBOX_URL", default=f"{LOCAL_BASE_URL}/sandbox")
 JWO_SANDBOX_ACCESS_KEY_ID = env("JWO_SANDBOX_ACCESS_KEY_ID", default="AKIDJWOSANDBOX")
 JWO_SANDBOX_SECRET_ACCESS_KEY = env("JWO_SANDBOX_SECRET_ACCESS_KEY", default="sandbox-secret-key")
-JWO_SANDBOX_CONNECTOR_URL = env("JWO_SANDBOX_CONNECTOR_URL", default="http://127.0.0.1:8000")
+JWO_SANDBOX_CONNECTOR_URL = env("JWO_SANDBOX_CONNECTOR_URL", default=LOCAL_BASE_URL)
 # The Checkout page does not say whether unitPrice.price is per unit or per line: "line" (the
 # line's shelf amount; totalPrice = price - promotions + salesTax) or "unit" (times the quantity).
 JWO_CHECKOUT_PRICE_PER = env("JWO_CHECKOUT_PRICE_PER", default="line")

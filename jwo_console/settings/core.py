@@ -32,6 +32,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "jwo_console.middleware.RequestIdMiddleware",
     "ops.middleware.ConnectorMetricsMiddleware",
+    # Before anything calls request.get_host(): a bad Host on Amazon's paths is stored, in JSON.
+    "connector.middleware.ConnectorHostMiddleware",
     "jwo_console.middleware.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

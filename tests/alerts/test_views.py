@@ -122,3 +122,46 @@ def test_the_next_page_link_keeps_the_filters(merchant_client):
     assert 'href="?kind=LOW_STOCK&amp;page=2">Next →' in first
     second = merchant_client.get(reverse("alerts:list"), {"kind": "LOW_STOCK", "page": 2})
     assert 'href="?kind=LOW_STOCK&amp;page=1">← Previous' in second.content.decode()
+
+
+def test_a_reconciliation_mismatch_shows_its_label_not_its_code(merchant_client):
+    store = factories.StoreFactory(name="Arena East")
+    alert = services.alert_raise(
+        kind="RECONCILIATION_MISMATCH", key="reconciliation:1:2026-11-30", title="2 mismatches",
+        store=store,
+    )  # fmt: skip
+    listing = merchant_client.get(reverse("alerts:list")).content.decode()
+    assert "<td>Reconciliation mismatch</td>" in listing
+    assert '<option value="RECONCILIATION_MISMATCH" >Reconciliation mismatch</option>' in listing
+    detail = merchant_client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
+    assert "<h1>Reconciliation mismatch: 2 mismatches</h1>" in detail
+
+
+def test_paths_in_an_alert_detail_are_links_and_the_rest_stays_escaped(merchant_client):
+    alert = services.alert_raise(
+        kind="RECONCILIATION_MISMATCH", key="reconciliation:2:2026-11-30", title="1 mismatch",
+        detail='total 1 <script>alert("x")</script> and/or //evil.example/x '
+        "javascript:alert(1) /financial/reconciliation/runs/7/.",
+    )  # fmt: skip
+    page = merchant_client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
+    assert (
+        '<a href="/financial/reconciliation/runs/7/">/financial/reconciliation/runs/7/</a>.' in page
+    )
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "<script>alert" not in page
+    assert 'href="//evil' not in page and 'href="javascript' not in page
+    assert "and/or //evil.example/x javascript:alert(1)" in page  # plain text, no links
+
+
+def test_an_order_alert_links_to_its_order(merchant_client):
+    order = factories.OrderFactory(mapping=factories.JwoStoreMappingFactory(), total="4.00")
+    alert = services.alert_raise(
+        kind="PAYMENT_REVIEW", key=f"order:{order.pk}", title=f"Order {order.purchase_id}: review",
+        store=order.store,
+    )  # fmt: skip
+    page = merchant_client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
+    assert f'<a id="alert-order" href="/financial/orders/{order.pk}/">' in page
+    assert merchant_client.get(f"/financial/orders/{order.pk}/").status_code == 200
+    other = services.alert_raise(kind="LOW_STOCK", key="order:abc", title="not an order")
+    page = merchant_client.get(reverse("alerts:detail", args=[other.pk])).content.decode()
+    assert 'id="alert-order"' not in page

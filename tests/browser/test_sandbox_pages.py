@@ -73,6 +73,18 @@ def test_a_gate_that_stays_closed_says_so(page: Page, login, gate_store):
     assert SandboxTrip.objects.get().cancelled is True
 
 
+def test_a_negative_quantity_is_refused_beside_its_field(page: Page, login, gate_store):
+    login("tess", PASSWORD, f"/sandbox/gates/?store={STORE}")
+    page.get_by_label("Quantity of Cola 12oz").fill("-1")
+    page.get_by_label("Shopper number").fill("0")
+    page.get_by_role("button", name="Walk out").click()
+    expect(page.locator("#shelf .has-error")).to_contain_text("greater than or equal to 0")
+    expect(page.locator("#shopper_no-error")).to_contain_text("greater than or equal to 1")
+    expect(page.get_by_label("Quantity of Cola 12oz")).to_have_value("-1")  # kept to correct
+    expect(page.locator("#trip-result")).to_have_count(0)
+    assert not SandboxTrip.objects.exists()
+
+
 def test_faults_are_injected_and_removed_from_the_page(page: Page, login, shot, gate_store):
     login("tess", PASSWORD, "/sandbox/faults/")
     page.get_by_label("Service").select_option("payments")

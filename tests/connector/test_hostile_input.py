@@ -220,3 +220,28 @@ def test_a_chunked_body_is_read_not_taken_for_empty(client, mapping):
     assert response.status_code == 201, response.content[:300]
     stored = ConnectorRequest.objects.get()
     assert stored.body_size == len(body) and stored.response_status == 201
+
+
+@pytest.mark.parametrize(
+    ("url", "endpoint"),
+    [(PURCHASES, "PURCHASES"), (IDENTITY, "IDENTITY_KEYS"), ("/v1/nothing-here", "UNKNOWN")],
+)
+@pytest.mark.parametrize("host", ["evil.example", "bad host!", "a" * 300])
+def test_a_disallowed_host_is_a_json_400_and_stored(client, mapping, url, endpoint, host):
+    body = json.dumps(purchase())
+    response = client.post(
+        url, body, content_type="application/json", HTTP_X_JWO_CONNECTOR_SECRET=SECRET,
+        HTTP_HOST=host,
+    )  # fmt: skip
+    answer = assert_refused_and_stored(response, 400, "Host")
+    assert "ALLOWED_HOSTS" in answer["message"]
+    stored = ConnectorRequest.objects.get()
+    assert stored.endpoint == endpoint and stored.status == "INVALID"
+    assert stored.body == body  # the payload itself is kept, for review or replay
+    assert stored.headers.get("Host") == host
+    assert not ShoppingTrip.objects.exists()
+
+
+def test_a_disallowed_host_elsewhere_keeps_djangos_answer(client):
+    assert client.get("/accounts/login/", HTTP_HOST="evil.example").status_code == 400
+    assert not ConnectorRequest.objects.exists()

@@ -78,3 +78,60 @@ def test_production_has_no_sandbox_app_urls_or_tables():
 def test_the_test_settings_keep_the_sandbox_and_its_loyalty_key(settings):
     assert "sandbox" in settings.INSTALLED_APPS
     assert settings.YINZCAM_API_KEY == settings.SANDBOX_LOYALTY_API_KEY
+
+
+LOCAL_URLS = """
+import django, json
+django.setup()
+from django.conf import settings
+print(json.dumps([settings.JWO_SANDBOX_URL, settings.JWO_SANDBOX_CONNECTOR_URL,
+                  settings.PORTAL_BASE_URL, settings.LOCAL_BASE_URL]))
+"""
+
+
+def _local_urls(env: dict) -> list[str]:
+    full_env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "jwo_console.settings.local",
+        "DJANGO_READ_DOT_ENV_FILE": "0",
+        **env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", LOCAL_URLS], cwd=ROOT, env=full_env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_sandbox_and_portal_urls_follow_the_port_make_run_serves_on():
+    here = "http://127.0.0.1:8000"
+    assert _local_urls({}) == [f"{here}/sandbox", here, here, here]
+    moved = "http://127.0.0.1:8001"
+    assert _local_urls({"JWO_PORT": "8001"}) == [f"{moved}/sandbox", moved, moved, moved]
+    # honcho gives every process its own PORT: the settings never read it
+    assert _local_urls({"PORT": "5100"})[0] == f"{here}/sandbox"
+    # a URL set explicitly still wins
+    explicit = _local_urls({"JWO_PORT": "8001", "PORTAL_BASE_URL": "https://portal.example"})
+    assert explicit[2] == "https://portal.example" and explicit[1] == moved
+
+
+def _make_port(**env: str) -> str:
+    """The JWO_PORT ``make run`` exports to its processes (make's database, nothing run)."""
+    full_env = {"PATH": "/usr/bin:/bin", **env}
+    result = subprocess.run(
+        ["make", "-pn", "run"], cwd=ROOT, env=full_env, capture_output=True, text=True
+    )
+    [line] = [x for x in result.stdout.splitlines() if x.startswith("JWO_PORT :=")]
+    return line.split(":=")[1].strip()
+
+
+@pytest.mark.skipif(not Path("/usr/bin/make").exists(), reason="make is not installed")
+def test_port_moves_make_run_and_its_web_server():
+    assert _make_port() == "8000"
+    assert _make_port(PORT="8001") == "8001"
+    [web] = [x for x in (ROOT / "Procfile.dev").read_text().splitlines() if x.startswith("web:")]
+    command = web.removeprefix("web:").strip()
+    shown = subprocess.run(
+        ["sh", "-c", f"echo {command}"], env={"JWO_PORT": "8001"}, capture_output=True, text=True
+    )  # the shell honcho runs the line in expands it
+    assert "runserver 127.0.0.1:8001 " in shown.stdout

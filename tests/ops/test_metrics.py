@@ -46,6 +46,22 @@ def test_token_required_when_set(client, settings):
     assert lower.status_code == 200
 
 
+@pytest.mark.parametrize("token", ["", "s3cret-token"])
+def test_metrics_answers_only_get_and_head_and_a_post_gets_405_not_a_csrf_403(settings, token):
+    settings.METRICS_TOKEN = token
+    scraper = Client(enforce_csrf_checks=True)  # as a scraper is: no CSRF cookie or token
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(scraper, method)("/metrics", **bearer)
+        assert response.status_code == 405, (method, response.status_code)
+        assert response["Allow"] == "GET, HEAD"
+    head = scraper.head("/metrics", **bearer)
+    assert head.status_code == 200 and head.content == b""
+    if token:
+        assert scraper.head("/metrics").status_code == 401  # the token still guards HEAD
+        assert scraper.get("/metrics").status_code == 401
+
+
 def test_orders_by_state_follow_the_orders(client):
     mapping = JwoStoreMappingFactory(jwo_store_id="jwo-metrics-1")
     before = scrape(client)
@@ -70,6 +86,21 @@ def test_oldest_waiting_order_age(client):
     OrderFactory(mapping=mapping, status="PENDING", age=timedelta(hours=2))
     age = total(scrape(client), "jwo_oldest_waiting_order_age_seconds", stage="pricing")
     assert 2 * 3600 <= age < 3 * 3600
+
+
+def test_an_error_order_past_its_retry_window_is_not_waiting(client, settings):
+    from datetime import timedelta
+
+    settings.JWO_RETRY_WINDOW_HOURS = 48
+    mapping = JwoStoreMappingFactory(jwo_store_id="jwo-metrics-window")
+    OrderFactory(mapping=mapping, status="ERROR", age=timedelta(hours=49))  # window closed
+    assert total(scrape(client), "jwo_oldest_waiting_order_age_seconds", stage="payment") == 0
+    OrderFactory(mapping=mapping, status="ERROR", age=timedelta(hours=47))  # still retried
+    age = total(scrape(client), "jwo_oldest_waiting_order_age_seconds", stage="payment")
+    assert 47 * 3600 <= age < 48 * 3600
+    OrderFactory(mapping=mapping, status="PRICED", age=timedelta(hours=60))  # not yet charged
+    age = total(scrape(client), "jwo_oldest_waiting_order_age_seconds", stage="payment")
+    assert 60 * 3600 <= age < 61 * 3600
 
 
 def test_connector_request_is_counted_and_timed(client):

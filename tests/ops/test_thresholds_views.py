@@ -102,3 +102,18 @@ def test_two_first_saves_at_once_both_land_without_an_error():
         t.join()
     assert errors == []
     assert AlertThresholds.objects.filter(store=store).count() == 1
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["\u0663", "1\u0665", "\u06f5", "\uff13", "\u0969", "3.0", "3e1", "0x10", "1_0", "٣٠"],
+)  # Arabic-Indic, extended Arabic-Indic, full-width and Devanagari digits; not-quite-integers
+def test_only_ascii_digits_are_a_threshold(merchant_client, store, value):
+    url = reverse("ops:alert-thresholds-edit", args=[store.pk])
+    response = merchant_client.post(url, {**VALUES, "payment_pending_minutes": value})
+    assert response.status_code == 400
+    assert "Enter a whole number in the digits 0-9" in response.content.decode()
+    assert not AlertThresholds.objects.exists()
+    spaced = merchant_client.post(url, {**VALUES, "payment_pending_minutes": " 45 "})
+    assert spaced.status_code == 302  # surrounding spaces are not a different number
+    assert AlertThresholds.objects.get().payment_pending_minutes == 45

@@ -117,6 +117,7 @@ def test_a_card_that_keeps_declining_walks_the_whole_schedule_and_is_never_captu
     assert _adjusts(order) == [*shares, "25.00", "25.00"]
     assert not [c for a in attempts for c in a.calls if c["operation"] == "CaptureCharge"]
     assert (order.status, order.captured_amount, order.next_action) == ("ERROR", 0, "")
+    assert order.retries == len(attempts) == 8  # every automatic attempt after the first
     assert "No automatic retry is left" in order.error_message
     assert sandbox_trip(order).captured_amount == Decimal("0")
     assert shopper_outstanding_balance(shopper=shopper) == Decimal("40.00")
@@ -254,6 +255,8 @@ class TestStaffRetryRules:
         assert (order.next_action, order.next_action_at) == ("PAY", slot_1)  # slot 1 unchanged
         auto = payment_collect(order_id=order.pk, trigger="AUTO", now=slot_1)
         assert auto.retry_no == 1  # the automatic schedule carries on where it was
+        order.refresh_from_db()
+        assert order.retries == 2  # the staff retry and the automatic one both count
 
 
 @pytest.mark.django_db(transaction=True)

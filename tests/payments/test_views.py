@@ -71,6 +71,22 @@ def test_retry_from_the_grid_runs_the_payment_and_reports(staff_client, orders):
     assert bad.status == "COMPLETED" and bad.retries == 1
 
 
+def test_the_order_page_counts_automatic_and_staff_payment_retries(staff_client, orders):
+    from payments.services import payment_collect
+
+    _, bad = orders
+    page = staff_client.get(reverse("payments:order", args=[bad.pk])).content.decode()
+    assert '<dd id="payment-retries">0 ' in page  # the first attempt is not a retry
+    payment_collect(order_id=bad.pk, trigger="MANUAL")  # staff: declined again
+    bad.refresh_from_db()
+    payment_collect(order_id=bad.pk, trigger="AUTO", now=bad.next_action_at)  # the sweep's slot
+    bad.refresh_from_db()
+    assert bad.retries == bad.payment_attempts.count() - 1 == 2
+    page = staff_client.get(reverse("payments:order", args=[bad.pk])).content.decode()
+    assert '<dd id="payment-retries">2 ' in page
+    assert "payment attempts after the first, automatic and staff" in page
+
+
 def test_retry_within_the_cooldown_says_until_when(staff_client, orders):
     _, bad = orders
     Order.objects.filter(pk=bad.pk).update(last_attempt_at=timezone.now())

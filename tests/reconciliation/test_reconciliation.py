@@ -3,6 +3,7 @@ days, the kept result, the daily beat run, the page, its drill-down and the CSV 
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -154,12 +155,14 @@ def test_merchant_runs_a_day_on_demand_and_drills_down(store, client):
     assert drill.status_code == 200
     assert b"f1" in drill.content and b"Every file row naming this trip" in drill.content
     bad = client.post("/financial/reconciliation/run/", {"store": store.pk, "day": "30/11"})
-    assert bad.status_code == 302 and ReconciliationRun.objects.count() == 1
+    assert bad.status_code == 400 and ReconciliationRun.objects.count() == 1
+    assert "day: use a date such as 2026-12-01." in bad.content.decode()
     for store_value in ("abc", "", "99999"):
         response = client.post(
             "/financial/reconciliation/run/", {"store": store_value, "day": "2026-11-30"}
         )
-        assert response.status_code in (302, 404)
+        assert response.status_code == 400
+        assert "store: choose a" in response.content.decode()
     assert ReconciliationRun.objects.count() == 1
 
 
@@ -191,3 +194,54 @@ def test_the_demo_days_of_make_run(client):
         MismatchKind.MISSING_AT_AMAZON,
         MismatchKind.TOTAL,
     }
+
+
+def test_a_day_that_has_not_started_in_the_stores_zone_is_refused_by_the_service(store):
+    from reconciliation.services import DayNotStarted, reconciliation_day_check
+
+    evening = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # 23:00 on Nov 30 in New York
+    reconciliation_day_check(store=store, day=DAY, now=evening)  # today there: accepted
+    with pytest.raises(DayNotStarted, match="2026-12-01 has not started yet"):
+        reconciliation_day_check(store=store, day=date(2026, 12, 1), now=evening)
+    with pytest.raises(DayNotStarted):
+        reconciliation_run(store=store, day=date(2099, 1, 1), trigger=RunTrigger.MANUAL)
+    assert not ReconciliationRun.objects.exists()
+
+
+def test_days_to_come_are_neither_listed_nor_accepted(client):
+    from datetime import timedelta
+
+    from reconciliation.services import store_today
+
+    # 25 hours apart: the eastern store's today is always a day the western one has not begun.
+    east = JwoStoreMappingFactory(jwo_store_id="jwo-east", store__time_zone="Pacific/Kiritimati")
+    west = JwoStoreMappingFactory(jwo_store_id="jwo-west", store__time_zone="Pacific/Pago_Pago")
+    east_today, west_today = store_today(store=east.store), store_today(store=west.store)
+    assert east_today > west_today
+    client.force_login(merchant_admin(username="merchant-future"))
+
+    page = client.get("/financial/reconciliation/", {"from": "2099-01-01", "to": "2099-12-31"})
+    html = page.content.decode()
+    listed = {(m[0], date.fromisoformat(m[1])) for m in re.findall(
+        r'<tr data-store="([^"]+)" data-day="([^"]+)"', html)}  # fmt: skip
+    assert (east.store.code, east_today) in listed
+    assert (west.store.code, west_today) in listed
+    assert all(day <= (east_today if code == east.store.code else west_today)
+               for code, day in listed)  # fmt: skip
+    assert f'max="{east_today.isoformat()}"' in html
+
+    for day in (west_today + timedelta(days=1), date(2099, 1, 1)):
+        refused = client.post(
+            "/financial/reconciliation/run/", {"store": west.store.pk, "day": day.isoformat()}
+        )
+        assert refused.status_code == 400
+        assert f"{day.isoformat()} has not started yet at {west.store.name}" in (
+            refused.content.decode()
+        )
+    assert not ReconciliationRun.objects.exists()
+    accepted = client.post(
+        "/financial/reconciliation/run/",
+        {"store": east.store.pk, "day": east_today.isoformat()},
+    )
+    assert accepted.status_code == 302
+    assert ReconciliationRun.objects.get().day == east_today

@@ -1,3 +1,6 @@
+import html
+import re
+
 import pytest
 from django.core.management import call_command
 
@@ -194,3 +197,40 @@ def test_the_fault_form_refuses_numbers_the_database_cannot_hold(field):
     data[field] = "99999999999999999999"
     form = FaultForm(data)
     assert not form.is_valid() and field in form.errors
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("qty-SKU-1", "-1", "Ensure this value is greater than or equal to 0."),
+        ("qty-SKU-1", "1.5", "Enter a whole number of items (0 or more)."),
+        ("qty-SKU-1", "lots", "Enter a whole number of items (0 or more)."),
+        ("qty-SKU-1", "\u0662", "Enter a whole number of items (0 or more)."),
+        ("qty-SKU-1", "1000", "Ensure this value is less than or equal to 999."),
+        ("shopper_no", "0", "Ensure this value is greater than or equal to 1."),
+        ("shopper_no", "abc", "Enter a whole number in the digits 0-9, e.g. 15."),
+        ("shopper_no", "\u0663", "Enter a whole number in the digits 0-9, e.g. 15."),
+        ("shopper_no", "", "This field is required."),
+    ],
+)
+def test_the_gate_form_refuses_a_bad_quantity_or_shopper_with_a_field_error(
+    client, field, value, error
+):
+    from tests.factories import merchant_admin
+
+    SandboxStore.objects.create(store_id=STORE)
+    SandboxCatalogItem.objects.create(
+        store_id=STORE, item_sku="SKU-1", item_name="Cola", external_product_id="0"
+    )
+    client.force_login(merchant_admin(username="tess-gate"))
+    data = {"store": STORE, "entry": "CARD", "card_profile": "OK", "shopper_no": "1"}
+    data["qty-SKU-1"] = "2"
+    data[field] = value
+    response = client.post("/sandbox/gates/", data)
+    assert response.status_code == 400
+    shown = re.search(
+        rf'name="{field}"[^>]*>\s*<div class="errorlist"[^>]*>([^<]*)</div>',
+        response.content.decode(),
+    )
+    assert shown and html.unescape(shown.group(1)) == error  # beside the field it concerns
+    assert not SandboxTrip.objects.exists()  # no trip walked out

@@ -9,10 +9,9 @@ from django.core.management.base import BaseCommand
 
 from stores.demo import DEMO_PASSWORDS
 
-BASE = "http://127.0.0.1:8000"
 
-
-def banner_lines(base: str = BASE) -> list[str]:
+def banner_lines(base: str | None = None) -> list[str]:
+    base = base or settings.LOCAL_BASE_URL  # the port make run serves on (JWO_PORT)
     lines = [
         "",
         "=" * 72,
@@ -42,11 +41,12 @@ class Command(BaseCommand):
     help = "Print the demo logins and URLs once the web server answers (make run)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--url", default=BASE)
+        parser.add_argument("--url", default=None, help="default: LOCAL_BASE_URL (JWO_PORT)")
         parser.add_argument("--timeout", type=float, default=120)
         parser.add_argument("--once", action="store_true", help="print and exit (for tests)")
 
-    def handle(self, *args, url: str, timeout: float, once: bool, **options) -> None:
+    def handle(self, *args, url: str | None, timeout: float, once: bool, **options) -> None:
+        url = url or settings.LOCAL_BASE_URL
         deadline = time.monotonic() + timeout
         while not once and time.monotonic() < deadline:
             try:

@@ -2,6 +2,7 @@
 mapped to ``jwo-demo-store-1``, a small catalog sold in both, a merchant admin and a staff
 user (credentials printed)."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from catalog.demo import seed_demo_catalog
@@ -26,11 +27,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  store: {store.name} ({store.time_zone}) — {note}")
         self.stdout.write(f"  shopper app tokens: {', '.join(tokens)} (the last one is flagged)")
         self.stdout.write(
-            "  Shopper portal: http://127.0.0.1:8000/portal/ — walk a card shopper N through "
+            f"  Shopper portal: {settings.LOCAL_BASE_URL}/portal/ — walk a card shopper N through "
             "Sandbox → Store gates, then sign in as amzn-card-N@shoppers.example (the sign-in "
             "link prints in this terminal)"
         )
-        self.stdout.write("  Log in at http://127.0.0.1:8000/ as:")
+        self.stdout.write(f"  Log in at {settings.LOCAL_BASE_URL}/ as:")
         for username, password in DEMO_PASSWORDS.items():
             role = result.roles[username]
             self.stdout.write(f"    {username} / {password}   ({role})")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from reconciliation.demo import seed_demo_reconciliation
@@ -14,5 +15,5 @@ class Command(BaseCommand):
                 f"{run.mismatches} mismatch(es)"
             )
         self.stdout.write(
-            "  Financial → Reconciliation: http://127.0.0.1:8000/financial/reconciliation/"
+            f"  Financial → Reconciliation: {settings.LOCAL_BASE_URL}/financial/reconciliation/"
         )
