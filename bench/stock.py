@@ -1,11 +1,11 @@
 """Stock: what depletion adds to pricing an order, and Catalog → Stock for a store with 20,000
 items.
 
-Prints: the server time of ``stock_deplete_for_order`` inside ``order_price`` (p50 / p95 over
-priced orders of 5 lines, measured where pricing calls it; target: under 1 ms) next to the
-whole ``order_price``; and the stock page's server time (view and template) for a store with
-20,000 items and 7 days of sales movements, first page, each filter, a search and a deep page
-(target: p95 under 150 ms).
+Prints: what depletion adds to pricing an order (the same orders of 5 lines priced with and
+without it, warm, the per-order difference of the whole ``order_price`` with its commit;
+target: under 1 ms) and depletion's own time where pricing calls it (p50 / p95); the stock
+page's server time (view and template) for a store with 20,000 items and 7 days of sales
+movements, first page, each filter, a search and a deep page (target: p95 under 150 ms).
 
 PostgreSQL when DATABASE_URL points at it (as the issue asks); SQLite otherwise.
 
@@ -86,8 +86,13 @@ def seed_catalog(store, items: int) -> list[int]:
     return entitlements
 
 
-def depletion(store, orders: int) -> tuple[list[float], list[float]]:
-    """Price ``orders`` orders of 5 lines; time depletion where ``order_price`` calls it."""
+def depletion(store, orders: int) -> dict[str, list[float]]:
+    """Price ``orders`` orders of 5 lines, each twice: once with depletion and once without
+    (``stock_deplete_for_order`` replaced by a no-op), the order put back to PENDING between
+    the two (untimed), which of the two goes first alternating so neither gets the warmer
+    caches. Times the whole ``order_price`` (its commit included: the movements' foreign keys
+    are checked there) of both, and depletion's own time where ``order_price`` calls it.
+    What depletion adds to pricing an order is the per-order difference, with - without."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -96,19 +101,29 @@ def depletion(store, orders: int) -> tuple[list[float], list[float]]:
     from orders.models import Order, ShoppingTrip
     from orders.services import order_price
 
-    deplete_ms: list[float] = []
+    own_ms: list[float] = []
     original = stock_services.stock_deplete_for_order
 
-    def timed_deplete(*, order):
+    def timed_deplete(**kwargs):
         started = time.perf_counter()
         try:
-            return original(order=order)
+            return original(**kwargs)
         finally:
-            deplete_ms.append((time.perf_counter() - started) * 1000)
+            own_ms.append((time.perf_counter() - started) * 1000)
 
-    stock_services.stock_deplete_for_order = timed_deplete
+    def no_depletion(**kwargs):
+        return 0
+
+    def price(order_id: int, deplete) -> float:
+        stock_services.stock_deplete_for_order = deplete
+        started = time.perf_counter()
+        priced = order_price(order_id=order_id)
+        elapsed = (time.perf_counter() - started) * 1000
+        assert priced.status == "PRICED", priced.error_message
+        return elapsed
+
     now = timezone.now()
-    price_ms = []
+    with_ms, without_ms = [], []
     try:
         for n in range(orders):
             cart = [
@@ -128,13 +143,14 @@ def depletion(store, orders: int) -> tuple[list[float], list[float]]:
             order = Order.objects.create(
                 trip=trip, store=store, delegation_mode="ORDER", currency="USD"
             )
-            started = time.perf_counter()
-            priced = order_price(order_id=order.pk)
-            price_ms.append((time.perf_counter() - started) * 1000)
-            assert priced.status == "PRICED", priced.error_message
+            arms = [(timed_deplete, with_ms), (no_depletion, without_ms)]
+            for k, (deplete, into) in enumerate(arms if n % 2 else arms[::-1]):
+                if k:  # priced again from scratch: back to PENDING (untimed)
+                    Order.objects.filter(pk=order.pk).update(status="PENDING", priced_at=None)
+                into.append(price(order.pk, deplete))
     finally:
         stock_services.stock_deplete_for_order = original
-    return deplete_ms, price_ms
+    return {"own": own_ms, "with": with_ms, "without": without_ms}
 
 
 def round_trip_floor(store) -> tuple[float, int]:
@@ -162,9 +178,10 @@ def round_trip_floor(store) -> tuple[float, int]:
         prepared = []  # statements psycopg runs prepared, outside Django's query log
         original = sales._fetchall_prepared
         sales._fetchall_prepared = lambda sql, params: prepared.append(sql) or original(sql, params)
+        sold = sales._order_sold(order)  # as pricing hands it over
         try:
             with CaptureQueriesContext(connection) as captured:
-                services.stock_deplete_for_order(order=order)
+                services.stock_deplete_for_order(order=order, sold=sold)
         finally:
             sales._fetchall_prepared = original
         transaction.set_rollback(True)
@@ -191,10 +208,11 @@ def main() -> None:
     started = time.perf_counter()
     seed_catalog(store, items)
     seeded = time.perf_counter() - started
-    deplete_ms, price_ms = depletion(store, orders)
+    timed = depletion(store, orders)
     floor_ms, queries = round_trip_floor(store)
     # The first orders warm caches and connections up; the figure is the steady state.
-    deplete_ms, price_ms = deplete_ms[20:], price_ms[20:]
+    timed = {arm: values[20:] for arm, values in timed.items()}
+    added = [w - wo for w, wo in zip(timed["with"], timed["without"], strict=True)]
 
     client = Client()
     client.force_login(merchant_admin(username="bench-merchant"))
@@ -215,9 +233,13 @@ def main() -> None:
         f"{os.cpu_count()} cores"
     )
     print(
-        f"  depletion in order_price (5 lines)  p50 {pct(deplete_ms, 0.5):6.2f} ms  "
-        f"p95 {pct(deplete_ms, 0.95):6.2f} ms  (target < 1 ms; whole order_price "
-        f"p50 {pct(price_ms, 0.5):.1f} ms, {len(price_ms)} orders)"
+        f"  depletion adds to order_price (5 lines)  p50 {pct(added, 0.5):6.2f} ms  "
+        f"(target < 1 ms; same {len(added)} orders priced with and without it: "
+        f"p50 {pct(timed['with'], 0.5):.1f} vs {pct(timed['without'], 0.5):.1f} ms)"
+    )
+    print(
+        f"  depletion's own time in order_price      p50 {pct(timed['own'], 0.5):6.2f} ms  "
+        f"p95 {pct(timed['own'], 0.95):6.2f} ms  (p95: orders crossing a reorder point alert)"
     )
     print(
         f"  ({queries} statements per depletion; a SELECT 1 round trip takes p50 "

@@ -203,14 +203,19 @@ def _cart_lines(order: Order) -> tuple[list[pricing.CartLine], list[dict], list[
     # The SKUs' items and their prices here in one query (an item the store does not sell
     # active is missing either way); scanned codes need the barcode lookup first.
     sold = StoreItem.objects.filter(store=order.store, is_active=True).select_related("item")
-    by_sku, prices = {}, {}
+    by_sku, prices, entitlements = {}, {}, {}
     if skus:
         for e in sold.filter(item__merchant=merchant, item__sku__in=skus):
             by_sku[e.item.sku] = e.item
             prices[e.item_id] = e.price
+            entitlements[e.item_id] = e.pk
     by_barcode = _items_by_barcode(merchant, codes)
     if by_barcode:
-        prices.update(sold.filter(item__in=by_barcode.values()).values_list("item_id", "price"))
+        for item_id, price, pk in sold.filter(item__in=by_barcode.values()).values_list(
+            "item_id", "price", "pk"
+        ):
+            prices[item_id] = price
+            entitlements[item_id] = pk
     lines, meta, missing = [], [], []
     for cart_item in items:
         key = str(cart_item["id"])
@@ -233,6 +238,7 @@ def _cart_lines(order: Order) -> tuple[list[pricing.CartLine], list[dict], list[
             {
                 "unit": cart_item["quantity"].get("unit", ""),
                 "line_item_id": str(cart_item.get("lineItemId") or "")[:255],
+                "store_item_id": entitlements[item.pk],
             }
         )
     return lines, meta, missing
@@ -315,10 +321,10 @@ def order_price(*, order_id: int, actor: AbstractBaseUser | None = None) -> Orde
             return order  # priced already; its payment failed
         try:
             with transaction.atomic():  # a savepoint: a failure below leaves the order intact
-                priced, message = _price_lines(order, loyalty=loyalty)
+                priced, message, sold = _price_lines(order, loyalty=loyalty)
         except (ArithmeticError, DatabaseError, KeyError, TypeError, ValueError) as exc:
             logger.exception("pricing failed", extra={"order_id": order.pk})
-            priced, message = None, f"pricing failed ({type(exc).__name__}: {exc})"
+            priced, message, sold = None, f"pricing failed ({type(exc).__name__}: {exc})", {}
         if priced is None or message or loyalty_error:
             return _pricing_failed(
                 order=order,
@@ -327,10 +333,11 @@ def order_price(*, order_id: int, actor: AbstractBaseUser | None = None) -> Orde
                 actor=actor,
                 now=now,
             )
-        # Stock (stock/services.py): the order's items leave stock once, as it becomes PRICED.
+        # Stock (stock/services.py): the order's items leave stock once, as it becomes PRICED;
+        # the priced lines' entitlements and quantities are handed over (no lookup again).
         from stock.services import stock_deplete_for_order
 
-        stock_deplete_for_order(order=order)
+        stock_deplete_for_order(order=order, sold=sold)
         return order_transition(
             order=order,
             to=OrderStatus.PRICED,
@@ -349,14 +356,18 @@ def order_price(*, order_id: int, actor: AbstractBaseUser | None = None) -> Orde
         )
 
 
-def _price_lines(order: Order, *, loyalty) -> tuple[pricing.PricedCart | None, str]:
-    """The order's lines, written; or why not (an item the catalog lacks, an unreadable cart)."""
+def _price_lines(
+    order: Order, *, loyalty
+) -> tuple[pricing.PricedCart | None, str, dict[int, Decimal]]:
+    """The order's lines, written; or why not (an item the catalog lacks, an unreadable cart).
+    The third value is what the lines take out of stock: the store's entitlement (StoreItem
+    id) of each priced item and its quantity, summed over lines of the same item."""
     try:
         lines, meta, missing = _cart_lines(order)
     except (InvalidOperation, KeyError, TypeError) as exc:
-        return None, f"the cart could not be read: {exc}"
+        return None, f"the cart could not be read: {exc}", {}
     if missing:
-        return None, "; ".join(f"item SKU {sku} not in catalog" for sku in missing)
+        return None, "; ".join(f"item SKU {sku} not in catalog" for sku in missing), {}
     rates = dict(TaxRate.objects.filter(store=order.store).values_list("tax_code", "rate"))
     priced = pricing.price_cart(
         lines,
@@ -385,7 +396,10 @@ def _price_lines(order: Order, *, loyalty) -> tuple[pricing.PricedCart | None, s
         )
         for n, (p, m) in enumerate(zip(priced.lines, meta, strict=True), start=1)
     )
-    return priced, ""
+    sold: dict[int, Decimal] = {}
+    for line, m in zip(lines, meta, strict=True):
+        sold[m["store_item_id"]] = sold.get(m["store_item_id"], Decimal(0)) + line.quantity
+    return priced, "", sold
 
 
 def _pricing_failed(

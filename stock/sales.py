@@ -3,7 +3,7 @@
 stock/movements.py."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -19,7 +19,6 @@ from .choices import MovementKind
 from .models import StockMovement
 from .movements import (
     _entitlements_by_sku,
-    _fetchall,
     _fetchall_prepared,
     _low_stock_check,
     _move,
@@ -69,19 +68,22 @@ def _deplete(
     return len(moved)
 
 
-# PostgreSQL: the whole depletion of an order in one statement:
-# the order's lines joined to the store's entitlements, less what the trip took already; the
-# levels moved (rows in store-item order); the movements written with on hand after.
+# PostgreSQL: the whole depletion of an order in one statement: the sold entitlements and
+# quantities (two arrays, so one prepared plan serves every order) less what the trip took
+# already (a probe of the unique (ref, store item, kind) index, which is partial: the plan is
+# generic, jwo_console/settings/database.py, so ``ref <> ''`` is spelled out for the planner to
+# use it rather than read the item's whole history); the levels moved, rows in
+# store-item order; the movements written with on hand after. The level moves before its
+# movement is written: the movement's on_hand_after is the locked row's new value, which is
+# what keeps concurrent orders' ledger steps distinct (tests/stock/test_depletion.py).
 _ORDER_DEPLETE_PG = """
     WITH sale AS (
-        SELECT si.id AS sid, -SUM(ol.quantity) AS q
-        FROM orders_orderline ol
-        JOIN catalog_item i ON i.merchant_id = %(merchant)s AND i.sku = ol.sku
-        JOIN catalog_storeitem si ON si.item_id = i.id AND si.store_id = %(store)s
-        WHERE ol.order_id = %(order)s AND NOT EXISTS (
-            SELECT 1 FROM stock_stockmovement m
-            WHERE m.ref = %(ref)s AND m.kind = %(kind)s AND m.store_item_id = si.id)
-        GROUP BY si.id
+        SELECT s.sid, s.q
+        FROM unnest(%(sids)s::bigint[], %(qs)s::numeric[]) AS s (sid, q)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM stock_stockmovement m  -- ref <> '': the partial unique index
+            WHERE m.ref <> '' AND m.ref = %(ref)s AND m.kind = %(kind)s
+                AND m.store_item_id = s.sid)
     ), lv AS (
         INSERT INTO stock_stocklevel (store_item_id, store_id, on_hand, last_counted_at,
             last_movement_at, created_at, updated_at)
@@ -97,37 +99,56 @@ _ORDER_DEPLETE_PG = """
             '', NULL, %(now)s
         FROM lv JOIN sale ON sale.sid = lv.store_item_id
     )
-    SELECT lv.store_item_id, lv.on_hand, lv.reorder_point, sale.q
-    FROM lv JOIN sale ON sale.sid = lv.store_item_id
-"""
-
-_ORDER_SALES_SQL = """
-    SELECT si.id, SUM(ol.quantity), EXISTS (
-        SELECT 1 FROM stock_stockmovement m
-        WHERE m.ref = %s AND m.kind = %s AND m.store_item_id = si.id)
-    FROM orders_orderline ol
-    JOIN catalog_item i ON i.merchant_id = %s AND i.sku = ol.sku
-    JOIN catalog_storeitem si ON si.item_id = i.id AND si.store_id = %s
-    WHERE ol.order_id = %s
-    GROUP BY si.id
+    SELECT store_item_id, on_hand, reorder_point FROM lv
 """
 
 
-def stock_deplete_for_order(*, order) -> int:
+def _order_sold(order) -> dict[int, Decimal]:
+    """What the order's written lines take out of stock: entitlement id -> quantity (for a
+    caller that does not have the priced lines in hand)."""
+    entitlements = dict(
+        StoreItem.objects.filter(
+            store_id=order.store_id,
+            item__merchant_id=order.store.merchant_id,
+            item__sku__in=order.lines.values("sku"),
+        )
+        .order_by()
+        .values_list("item__sku", "pk")
+    )
+    sold: dict[int, Decimal] = {}
+    for sku, quantity in order.lines.values_list("sku", "quantity"):
+        if sku in entitlements:
+            sid = entitlements[sku]
+            sold[sid] = sold.get(sid, Decimal(0)) + quantity
+    return sold
+
+
+def stock_deplete_for_order(*, order, sold: Mapping[int, Decimal] | None = None) -> int:
     """Take a priced order's items out of its store's stock, once. Called inside the pricing
-    transaction (orders/services.py ``order_price``). Returns how many items moved (0 when the
+    transaction (orders/services.py ``order_price``), which hands over ``sold``: the store's
+    entitlement (StoreItem id) of each priced item and its quantity, as pricing found them;
+    without it they are read from the order's lines. Returns how many items moved (0 when the
     store's stock source is the CART event, or the trip was depleted already).
 
-    Pricing waits for it, so on PostgreSQL it is one statement in a savepoint
+    Pricing waits for it, so on PostgreSQL it is one prepared statement and no savepoint
     (``_ORDER_DEPLETE_PG``); elsewhere a query and ``_move``. The store's stock source is
     cached briefly (``stock_source_for``)."""
     if stock_source_for(store_id=order.store_id) != StockSource.ORDER:
         return 0
+    if sold is None:
+        sold = _order_sold(order)
+    deltas = {sid: -_q(quantity) for sid, quantity in sold.items() if quantity}
+    if not deltas:
+        return 0
     trip = order.trip
     ref = trip_ref(jwo_store_id=trip.jwo_store_id, trip_id=trip.trip_id)
     if connection.vendor == "postgresql":
+        from psycopg.types.numeric import Int8
+
+        sids = sorted(deltas)
         params = {
-            "merchant": order.store.merchant_id,
+            "sids": [Int8(sid) for sid in sids],  # one parameter type, so one prepared plan
+            "qs": [deltas[sid] for sid in sids],
             "store": order.store_id,
             "order": order.pk,
             "ref": ref,
@@ -141,22 +162,22 @@ def stock_deplete_for_order(*, order) -> int:
         moved = [
             _Moved(
                 store_item_id=sid,
-                before=_q(on_hand) - _q(q),
+                before=_q(on_hand) - deltas[sid],
                 after=_q(on_hand),
                 reorder_point=None if reorder is None else _q(reorder),
             )
-            for sid, on_hand, reorder, q in rows
+            for sid, on_hand, reorder in rows
         ]
         _low_stock_check(store_id=order.store_id, moved=moved, recheck=False)
         return len(moved)
-    rows = _fetchall(
-        _ORDER_SALES_SQL,
-        [ref, MovementKind.JWO_SALE.value, order.store.merchant_id, order.store_id, order.pk],
+    done = set(
+        StockMovement.objects.filter(
+            ref=ref, kind=MovementKind.JWO_SALE, store_item_id__in=deltas
+        ).values_list("store_item_id", flat=True)
     )
-    deltas = {sid: -_q(quantity) for sid, quantity, done in rows if not done}
     moved = _move(
         store_id=order.store_id,
-        deltas=deltas,
+        deltas={sid: q for sid, q in deltas.items() if sid not in done},
         kind=MovementKind.JWO_SALE,
         ref=ref,
         order_id=order.pk,

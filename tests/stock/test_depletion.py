@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import close_old_connections, connection
+from django.test import Client
 from django.utils import timezone
 
 from alerts.choices import AlertStatus
@@ -17,7 +18,7 @@ from stock.choices import MovementKind
 from stock.models import StockMovement
 from tests.factories import ItemFactory, entitle
 
-from .conftest import entitlement, on_hand, walk_out
+from .conftest import SECRET, cart, entitlement, on_hand, walk_out
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,6 +35,31 @@ def test_a_priced_order_takes_its_items_out_of_stock(shop):
     assert (sale.quantity, sale.on_hand_after, sale.order_id) == (
         Decimal("-4"),
         Decimal("6"),
+        order.pk,
+    )
+
+
+def test_a_scanned_code_and_a_sku_of_one_item_leave_stock_as_one_movement(shop):
+    """Pricing hands depletion the entitlements it priced, whether a line came by SKU or by a
+    scanned barcode: the item leaves stock once, by the sum of its lines."""
+    store = shop.store
+    water = Item.objects.get(sku="WATER")
+    payload = cart(("WATER", "2.0"), ("CHIPS", "1.0"), ("WATER", "1.0"))
+    payload["cartItems"][2].update(id=water.barcode, type="SCANCODE")
+    response = Client().post(
+        "/v1/order/purchases",
+        payload,
+        content_type="application/json",
+        HTTP_X_JWO_CONNECTOR_SECRET=SECRET,
+    )
+    assert response.status_code == 201, response.content
+    order = Order.objects.get(purchase_id=response.json()["purchaseId"])
+    assert order.status == "PRICED"
+    assert (on_hand(store, "WATER"), on_hand(store, "CHIPS")) == (Decimal("-3"), Decimal("-1"))
+    sale = StockMovement.objects.get(kind=MovementKind.JWO_SALE, store_item__item=water)
+    assert (sale.quantity, sale.on_hand_after, sale.order_id) == (
+        Decimal("-3"),
+        Decimal("-3"),
         order.pk,
     )
 
