@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+
+from jwo_console.ratelimits import rate_limit_storage
 
 PREFIX = "jwo-connector"
 SYNC_SECONDS = 0.05
@@ -46,7 +47,7 @@ def _limiter(url: str) -> FixedWindowRateLimiter:
         with _lock:
             limiter = _made.get(url)
             if limiter is None:
-                limiter = FixedWindowRateLimiter(storage_from_string(url or "memory://"))
+                limiter = FixedWindowRateLimiter(rate_limit_storage(url))
                 _made[url] = limiter
     return limiter
 

@@ -6,15 +6,16 @@ from functools import cache
 
 from django.conf import settings
 from limits import parse
-from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from jwo_console.ratelimits import rate_limit_storage
 
 PREFIX = "jwo-portal"
 
 
 @cache
 def _limiter() -> MovingWindowRateLimiter:
-    return MovingWindowRateLimiter(storage_from_string(settings.REDIS_URL or "memory://"))
+    return MovingWindowRateLimiter(rate_limit_storage(settings.REDIS_URL))
 
 
 def hit(rate: str, *keys: str) -> bool:

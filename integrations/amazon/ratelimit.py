@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from limits import RateLimitItemPerSecond
-from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from jwo_console.ratelimits import rate_limit_storage
 
 CATALOG_REQUESTS_PER_SECOND = 9  # Amazon's limit is 10; one of headroom
 
@@ -26,7 +27,7 @@ class RateLimiter:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         url = storage_url if storage_url is not None else (settings.REDIS_URL or "memory://")
-        self.limiter = MovingWindowRateLimiter(storage_from_string(url))
+        self.limiter = MovingWindowRateLimiter(rate_limit_storage(url))
         self.item = RateLimitItemPerSecond(per_second, 1)
         self.key = key
         self.sleep = sleep

@@ -8,6 +8,8 @@ from .environment import VAR_DIR, env, filesystem_broker_options
 from .payments import JWO_SWEEP_SECONDS
 
 REDIS_URL = env("REDIS_URL", default="")
+# The rate limiters' keys in Redis (jwo_console/ratelimits.py) start with this.
+RATE_LIMIT_KEY_PREFIX = env("RATE_LIMIT_KEY_PREFIX", default="LIMITS")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # A message a lost worker had taken comes back after this long (money tasks acknowledge

@@ -1,5 +1,7 @@
 """Settings for pytest: fast hashing, the sandbox on, whatever DATABASE_URL / REDIS_URL say."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import DATABASES, REDIS_URL, VAR_DIR, env, filesystem_broker_options
 
@@ -12,6 +14,15 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True  # end-to-end tests switch it off and start a real worker
 CELERY_TASK_EAGER_PROPAGATES = True
+# Outbound calls go to a closed port unless a test points them somewhere (the ``sandbox``
+# fixture points them at its live server): a test that forgot the fixture gets "connection
+# refused", never the `make run` console that may be serving on 127.0.0.1:8000 meanwhile.
+CLOSED_PORT_URL = "http://127.0.0.1:9"
+JWO_SANDBOX_URL = env("JWO_SANDBOX_URL", default=f"{CLOSED_PORT_URL}/sandbox")
+JWO_SANDBOX_CONNECTOR_URL = env("JWO_SANDBOX_CONNECTOR_URL", default=CLOSED_PORT_URL)
+JWO_CONNECTOR_PUBLIC_URL = env("JWO_CONNECTOR_PUBLIC_URL", default=CLOSED_PORT_URL)
+# Each pytest-xdist worker counts (and resets) its own rate limits in the one Redis.
+RATE_LIMIT_KEY_PREFIX = f"LIMITS-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 # Pricing tests look at PRICED orders; the payment tests (and the end-to-end ones) turn it on.
 JWO_PAYMENT_ON_PRICED = False
 if not REDIS_URL and not env("CELERY_BROKER_DIR", default=""):

@@ -135,3 +135,20 @@ def test_port_moves_make_run_and_its_web_server():
         ["sh", "-c", f"echo {command}"], env={"JWO_PORT": "8001"}, capture_output=True, text=True
     )  # the shell honcho runs the line in expands it
     assert "runserver 127.0.0.1:8001 " in shown.stdout
+
+
+def test_outbound_calls_in_tests_go_to_a_closed_port_not_a_running_console():
+    """A test without the sandbox fixture must not reach the `make run` console on :8000
+    (tests/stock once charged trips on a developer's running console)."""
+    from django.conf import settings
+
+    from integrations.amazon import config
+
+    for url in (
+        settings.JWO_SANDBOX_URL,
+        settings.JWO_SANDBOX_CONNECTOR_URL,
+        settings.JWO_CONNECTOR_PUBLIC_URL,
+        config.base_url("payments"),
+        config.base_url("catalog"),
+    ):
+        assert url.startswith("http://127.0.0.1:9"), url
