@@ -74,15 +74,29 @@ class OrderFilterSet(django_filters.FilterSet):
         ]
 
     def by_day(self, queryset, name, value):
+        """A day in each order's store's zone (the rows show store time): with a store chosen,
+        its zone; across stores, each store's own day (one condition per zone in use)."""
         import zoneinfo
         from datetime import datetime, time
 
+        from django.db.models import Q
+
+        from stores.models import Store
+
+        day = value + timedelta(days=1) if name == "created_to" else value
+        lookup = "created_at__lt" if name == "created_to" else "created_at__gte"
+
+        def bound(zone_name: str) -> datetime:
+            return datetime.combine(day, time.min, tzinfo=zoneinfo.ZoneInfo(zone_name))
+
         store = self.form.cleaned_data.get("store")
-        zone = zoneinfo.ZoneInfo(store.time_zone if store else settings.TIME_ZONE)
-        if name == "created_from":
-            return queryset.filter(created_at__gte=datetime.combine(value, time.min, tzinfo=zone))
-        following = datetime.combine(value + timedelta(days=1), time.min, tzinfo=zone)
-        return queryset.filter(created_at__lt=following)
+        if store:
+            return queryset.filter(**{lookup: bound(store.time_zone)})
+        zones = Store.objects.order_by().values_list("time_zone", flat=True).distinct()
+        condition = Q()
+        for zone_name in zones:
+            condition |= Q(store__time_zone=zone_name, **{lookup: bound(zone_name)})
+        return queryset.filter(condition) if zones else queryset
 
     def by_retry_window(self, queryset, name, value):
         """Created between (window - value) and window hours ago: still retryable, not for long."""
