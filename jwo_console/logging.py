@@ -11,3 +11,15 @@ class RequestIdFilter(logging.Filter):
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         return True
+
+
+class ClientErrorWithoutTraceback(logging.Filter):
+    """Django logs a refused request (403 PermissionDenied, 400 SuspiciousOperation, 404) with
+    the exception's traceback; for a 4xx the one line is what an operator needs. 5xx keep it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -7,7 +7,10 @@ LOG_FORMAT = env("LOG_FORMAT", default="json")  # "json" or "text"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "jwo_console.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "jwo_console.logging.RequestIdFilter"},
+        "client_error": {"()": "jwo_console.logging.ClientErrorWithoutTraceback"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -20,9 +23,12 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            # a refused request (4xx) is one line, not a traceback (jwo_console/logging.py)
+            "filters": ["request_id", "client_error"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
