@@ -63,10 +63,10 @@ def _check(value: Any, path: str, depth: int, max_depth: int) -> None:
         for key, item in value.items():
             here = f"{path}.{key}" if path else key
             if (problem := _bad_string(key)) is not None:
-                raise BodyRefused(_printable(path) or "(key)", f"a key {problem}")
+                raise BodyRefused(printable(path) or "(key)", f"a key {problem}")
             if isinstance(item, str):
                 if (problem := _bad_string(item)) is not None:
-                    raise BodyRefused(_printable(here), problem)
+                    raise BodyRefused(printable(here), problem)
             elif isinstance(item, dict | list):
                 _check(item, here, depth + 1, max_depth)
     elif isinstance(value, list):
@@ -74,15 +74,26 @@ def _check(value: Any, path: str, depth: int, max_depth: int) -> None:
             here = f"{path}[{index}]"
             if isinstance(item, str):
                 if (problem := _bad_string(item)) is not None:
-                    raise BodyRefused(_printable(here), problem)
+                    raise BodyRefused(printable(here), problem)
             elif isinstance(item, dict | list):
                 _check(item, here, depth + 1, max_depth)
 
 
-def _printable(path: str) -> str:
+def printable(path: str) -> str:
     """A field path safe to echo back and store (the key itself may hold a NUL)."""
     cleaned = path.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
     return cleaned.replace("\x00", "\\u0000")[:200]
+
+
+MAX_INT_DIGITS = 100  # no field of Amazon's carries a longer whole number
+
+
+def _int(literal: str) -> int:
+    """A JSON whole number; one longer than any field could hold is refused while parsing (in
+    the client's terms, not Python's digit-limit message)."""
+    if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+        raise BodyRefused("", f"a number has more than {MAX_INT_DIGITS} digits")
+    return int(literal)
 
 
 def parse_body(body: bytes, *, max_depth: int) -> dict:
@@ -94,7 +105,7 @@ def parse_body(body: bytes, *, max_depth: int) -> dict:
     except UnicodeDecodeError as exc:
         raise BodyRefused("", "the body is not UTF-8") from exc
     try:
-        data = json.loads(text, parse_constant=_constant, parse_float=_float)
+        data = json.loads(text, parse_constant=_constant, parse_float=_float, parse_int=_int)
     except BodyRefused:
         raise
     except RecursionError as exc:

@@ -35,7 +35,7 @@ from jwo_console.logging import request_id_var
 
 from . import services, throttle
 from .models import ConnectorRequest, RequestStatus
-from .parsing import BodyRefused, parse_body
+from .parsing import BodyRefused, parse_body, printable
 from .serializers import flatten_errors
 
 logger = logging.getLogger(__name__)
@@ -268,7 +268,7 @@ def refuse_unknown(request: HttpRequest, endpoint_name: str) -> JsonResponse:
     started = time.monotonic()
     body, size, _ = read_body(request, settings.JWO_CONNECTOR_MAX_BODY_BYTES)
     call = Call(endpoint_name, request, body, size, started)
-    answer = refusal("", f"no endpoint at {request.path[:200]}")
+    answer = refusal("", f"no endpoint at {printable(request.path)}")  # a NUL in it is escaped
     return call.refuse(404, answer, RequestStatus.NOT_FOUND)
 
 

@@ -41,6 +41,12 @@ def payload_hash(data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _column_int(size: int) -> int:
+    """A declared Content-Length as the column holds it (0 … 2**31 - 1): a client may declare
+    any number, and a 2 GB claim is refused, not a database error."""
+    return max(0, min(size, 2**31 - 1))
+
+
 def connector_request_refused(
     *,
     endpoint: str,
@@ -62,7 +68,7 @@ def connector_request_refused(
         endpoint=endpoint,
         headers=_clean_headers(headers),
         body=storable_text(body, BODY_CHARS),
-        body_size=len(body) if size is None else size,
+        body_size=len(body) if size is None else _column_int(size),
         method=method[:10],
         store_id=store_id,
         request_id=request_id,

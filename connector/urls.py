@@ -14,5 +14,7 @@ urlpatterns = [
         name="connector-shopper-authorization",
     ),
     path("v1/openapi.json", openapi.openapi_json, name="connector-openapi"),
+    path("v1/", views.unknown_endpoint, name="connector-unknown-root"),
+    path("v1", views.unknown_endpoint, name="connector-unknown-bare"),
     path("v1/<path:rest>", views.unknown_endpoint, name="connector-unknown"),
 ]

@@ -13,7 +13,7 @@ def read_capped_body(request: HttpRequest, *, cap: int, preview: int) -> tuple[b
     A body sent with ``Transfer-Encoding: chunked`` has no Content-Length; Django then reads it
     as empty, so it is read from the server's input stream (gunicorn hands it over de-chunked)."""
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = max(0, int(request.META.get("CONTENT_LENGTH") or 0))
     except ValueError:
         declared = 0
     if declared > cap:

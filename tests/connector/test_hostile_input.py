@@ -152,10 +152,47 @@ def test_other_methods_are_405_and_stored(client, mapping, method):
     assert ConnectorRequest.objects.get().method == method.upper()
 
 
-def test_an_unknown_path_under_v1_is_a_json_404_and_stored(client):
-    response = send(client, "/v1/identity/nothing-here", "{}")
+@pytest.mark.parametrize("path", ["/v1/identity/nothing-here", "/v1/", "/v1"])
+def test_an_unknown_path_under_v1_is_a_json_404_and_stored(client, path):
+    response = send(client, path, "{}")
     assert_refused_and_stored(response, 404)
     assert ConnectorRequest.objects.get().endpoint == "UNKNOWN"
+
+
+@pytest.mark.parametrize("secret", [SECRET, None])
+def test_a_nul_in_the_path_is_a_json_404_with_it_escaped(client, secret):
+    headers = {"HTTP_X_JWO_CONNECTOR_SECRET": secret} if secret else {}
+    response = client.post(
+        "/v1/order/purchases%00", b"{}", content_type="application/json", **headers
+    )
+    answer = assert_refused_and_stored(response, 404)
+    assert "\\u0000" in answer["message"] and "\x00" not in answer["message"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("declared", ["2147483648", "99999999999999999999", "-5"])
+def test_a_content_length_out_of_range_is_refused_not_a_500(live_server, declared):
+    """Over a real socket: one byte sent, a length beyond the column's (or below 0) declared,
+    and the sending side closed."""
+    import socket
+    from urllib.parse import urlsplit
+
+    JwoStoreMappingFactory(jwo_store_id="jwo-hostile-1")
+    host = urlsplit(live_server.url)
+    with socket.create_connection((host.hostname, host.port), timeout=10) as sock:
+        sock.sendall(
+            f"POST {PURCHASES} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            f"X-JWO-Connector-Secret: {SECRET}\r\nContent-Length: {declared}\r\n"
+            "Connection: close\r\n\r\n{".encode()
+        )
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1])
+    assert status in (400, 413), answer[:300]
+    assert b"application/json" in answer.split(b"\r\n\r\n", 1)[0]
+    assert ConnectorRequest.objects.get().response_status == status
 
 
 @pytest.mark.parametrize(
@@ -167,7 +204,8 @@ def test_garbage_is_a_400_naming_the_body(client, mapping, raw):
 
 def test_a_huge_integer_is_a_400_not_a_500(client, mapping):
     raw = json.dumps(purchase(extra="X")).replace('"X"', "9" * 5000)
-    assert_refused_and_stored(send(client, PURCHASES, raw), 400)
+    answer = assert_refused_and_stored(send(client, PURCHASES, raw), 400)
+    assert "more than 100 digits" in answer["message"] and "sys." not in answer["message"]
 
 
 def test_dates_at_the_edge_of_the_calendar_are_a_400(client, mapping):
