@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.http import HttpRequest, HttpResponse
@@ -46,6 +47,7 @@ class AlertListView(PermissionRequiredMixin, View):
             "stores": Store.objects.only("pk", "name"),
             "query": query,
             "filtered": bool(status or kind or store_id),
+            "console_zone": settings.TIME_ZONE,
             "can_acknowledge": request.user.has_perm("alerts.acknowledge_alert"),
         }
         return render(request, "alerts/alert_list.html", context)
@@ -58,6 +60,8 @@ class AlertDetailView(PermissionRequiredMixin, View):
         alert = get_object_or_404(Alert.objects.select_related("store", "acknowledged_by"), pk=pk)
         context = {
             "alert": alert,
+            # The store's zone for a store's alert, the console's for a house-wide one.
+            "zone": alert.store.time_zone if alert.store else settings.TIME_ZONE,
             "events": alert.events.select_related("actor")[:200],
             "can_acknowledge": request.user.has_perm("alerts.acknowledge_alert"),
         }

@@ -45,6 +45,11 @@ def _set(*, active: bool, kind: str, key: str, store: Store | None, title: str, 
     return 0, alert_resolve(kind=kind, key=key)
 
 
+def _count(n: int, word: str) -> str:
+    """``1 item``, ``3 items``: the titles' counts, singular when there is one."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def rule_orders_in_error(*, store: Store, limits: AlertThresholds, now: datetime):
     from orders.models import Order
 
@@ -54,7 +59,7 @@ def rule_orders_in_error(*, store: Store, limits: AlertThresholds, now: datetime
         kind=AlertKind.ORDERS_IN_ERROR,
         key=f"store:{store.pk}",
         store=store,
-        title=f"{n} orders in ERROR (threshold {limits.orders_in_error_max})",
+        title=f"{_count(n, 'order')} in ERROR (threshold {limits.orders_in_error_max})",
         detail="See Pricing → Orders, filtered on ERROR.",
     )
 
@@ -106,7 +111,8 @@ def rule_payment_pending(*, store: Store, limits: AlertThresholds, now: datetime
         kind=AlertKind.PAYMENT_PENDING_TOO_LONG,
         key=f"store:{store.pk}",
         store=store,
-        title=f"{n} orders with a payment PENDING for over {limits.payment_pending_minutes} min",
+        title=f"{_count(n, 'order')} with a payment PENDING for over "
+        f"{limits.payment_pending_minutes} min",
     )
     paid = Order.objects.filter(store=store).exclude(status__in=UNPAID).values_list("pk", flat=True)
     for key in Alert.objects.filter(
@@ -134,7 +140,8 @@ def rule_preauth_near_expiry(*, store: Store, limits: AlertThresholds, now: date
         kind=AlertKind.PREAUTH_NEAR_EXPIRY,
         key=f"store:{store.pk}",
         store=store,
-        title=f"{n} unpaid orders whose pre-auth lapses within {limits.preauth_warn_hours} h",
+        title=f"{_count(n, 'unpaid order')} whose pre-auth lapses within "
+        f"{limits.preauth_warn_hours} h",
         detail="See Pricing → Orders, filter 'Pre-auth expiring'.",
     )
 
@@ -161,7 +168,8 @@ def rule_catalog_sync(*, store: Store, limits: AlertThresholds, now: datetime):
         kind=AlertKind.CATALOG_ITEMS_REJECTED,
         key=f"store:{store.pk}",
         store=store,
-        title=f"Amazon rejected {run.items_rejected if run else 0} items in the latest sync",
+        title=f"Amazon rejected {_count(run.items_rejected if run else 0, 'item')} "
+        "in the latest sync",
         detail="See Catalog → Items, filtered on Rejected.",
     )
     return failed[0] + rejected[0], failed[1] + rejected[1]
@@ -185,7 +193,8 @@ def rule_connector_5xx(*, store: Store, limits: AlertThresholds, now: datetime):
         kind=AlertKind.CONNECTOR_5XX,
         key=f"store:{store.pk}",
         store=store,
-        title=f"The connector answered 5xx {n} times in {limits.connector_window_minutes} min",
+        title=f"The connector answered 5xx {_count(n, 'time')} in "
+        f"{limits.connector_window_minutes} min",
         detail="See Settings → Connector requests.",
         severity=AlertSeverity.CRITICAL,
     )

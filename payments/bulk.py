@@ -5,6 +5,7 @@ the 48-hour window, the cooldown and the one-open-attempt rule apply per order);
 only reports, per order, what happened. Times in the messages are in the order's store's zone.
 """
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,6 +28,42 @@ class RetryOutcome:
     purchase_id: str
     level: str  # success, warning, error (Django's message levels)
     text: str
+    # Why no attempt was made (the retry window closed, the cooldown, one already running);
+    # empty when the order was retried.
+    refused: str = ""
+
+
+IN_PROGRESS = "a payment attempt is already running"
+
+
+def _reason(state_reason: str) -> str:
+    """A refusal's reason as the middle of a sentence ("the retry window closed")."""
+    return state_reason[:1].lower() + state_reason[1:] if state_reason else "refused"
+
+
+def retry_summary(outcomes: list[RetryOutcome]) -> str:
+    """The grid's one-line account of a bulk Retry, the refused orders counted apart from the
+    retried ones: "2 retried: 0 paid, 2 still in error; 1 refused: the retry window closed."."""
+    refused = [o for o in outcomes if o.refused]
+    retried = [o for o in outcomes if not o.refused]
+    paid = sum(1 for o in retried if o.level == "success")
+    pending = sum(1 for o in retried if o.level == "warning")
+    failed = len(retried) - paid - pending
+    parts = [f"{len(retried)} retried"]
+    if retried:
+        counts = [f"{paid} paid"]
+        if pending:
+            counts.append(f"{pending} pending")
+        counts.append(f"{failed} still in error")
+        parts = [f"{len(retried)} retried: " + ", ".join(counts)]
+    if refused:
+        reasons = Counter(o.refused for o in refused)
+        if len(reasons) == 1:
+            parts.append(f"{len(refused)} refused: {refused[0].refused}")
+        else:
+            told = ", ".join(f"{n} because {why}" for why, n in reasons.most_common())
+            parts.append(f"{len(refused)} refused: {told}")
+    return "; ".join(parts) + "."
 
 
 def retry_refusal_text(*, order: Order, error: ApplicationError) -> str:
@@ -50,7 +87,11 @@ def retry_one(*, order: Order, actor: AbstractBaseUser | None) -> RetryOutcome:
             order_id=order.pk, trigger=AttemptTrigger.MANUAL, actor=actor
         )
     except services.RetryNotAllowed as exc:
-        return RetryOutcome(order.pk, pid, "error", retry_refusal_text(order=order, error=exc))
+        state = services.order_retry_state(order=order)
+        text = retry_refusal_text(order=order, error=exc)
+        return RetryOutcome(order.pk, pid, "error", text, refused=_reason(state.reason))
+    except services.PaymentInProgress as exc:
+        return RetryOutcome(order.pk, pid, "error", exc.message, refused=IN_PROGRESS)
     except ApplicationError as exc:
         return RetryOutcome(order.pk, pid, "error", exc.message)
     order.refresh_from_db()

@@ -267,8 +267,7 @@ def orders_retry_selected(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Tick the orders to retry first.")
         return redirect(back)
     outcomes = bulk.orders_retry(order_ids=ids, actor=request.user)
-    paid = sum(1 for o in outcomes if o.level == "success")
-    messages.info(request, f"Retried {len(outcomes)} order(s): {paid} paid.")
+    messages.info(request, bulk.retry_summary(outcomes))
     for outcome in outcomes:
         messages.add_message(
             request, _LEVELS[outcome.level], f"{outcome.purchase_id}: {outcome.text}"

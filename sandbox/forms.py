@@ -57,7 +57,9 @@ MAX_QUANTITY = 999
 
 class GateForm(forms.Form):
     """The gate simulator's trip: store, entry, card, shopper and, for each of the store's
-    catalog items, a whole quantity (0-999, empty meaning 0). A negative, fractional or unreadable
+    catalog items, a whole quantity (0-999, empty meaning 0). Whether a card entry asks the
+    console's F&A endpoint is the store's own F&A strategy (sandbox/views.py ``gate_fa``), not a
+    choice on this form. A negative, fractional or unreadable
     quantity, or a shopper number outside 1-1,000,000, is a field error: no trip is made."""
 
     store = forms.ModelChoiceField(queryset=SandboxStore.objects.all(), to_field_name="store_id")
@@ -68,7 +70,6 @@ class GateForm(forms.Form):
         "real key comes from manage.py simulate_trips --app-token (printed by make run).",
     )
     card_profile = forms.ChoiceField(choices=CardProfile.choices, initial=CardProfile.OK)
-    retailer_fa = forms.BooleanField(required=False, label="Store uses retailer-managed F&A")
     shopper_no = PlainIntegerField(
         min_value=1, max_value=1_000_000, initial=1, label="Shopper number"
     )

@@ -97,6 +97,20 @@ def faults(request: HttpRequest) -> HttpResponse:
     return render(request, "sandbox/faults.html", {"form": form, "faults": active})
 
 
+def gate_fa(jwo_store_id: str) -> tuple[bool, str]:
+    """Whether this store's card entries go through the retailer's F&A, and the page's words
+    for it. Amazon knows a store's F&A strategy from onboarding; the sandbox has no onboarding,
+    so it reads the store's mapping (its ``fa_strategy``) the way Amazon would hold it."""
+    from stores.choices import FraudAbuseStrategy
+    from stores.selectors import mapping_for_jwo_store
+
+    mapping = mapping_for_jwo_store(jwo_store_id) if jwo_store_id else None
+    if mapping is None:
+        return False, "Amazon-managed (no store in the console is mapped to this JWO store id)"
+    retailer = mapping.fa_strategy == FraudAbuseStrategy.RETAILER_MANAGED
+    return retailer, mapping.get_fa_strategy_display()
+
+
 @console_users_only
 @require_http_methods(["GET", "POST"])
 def gates(request: HttpRequest) -> HttpResponse:
@@ -106,6 +120,7 @@ def gates(request: HttpRequest) -> HttpResponse:
     form = GateForm(
         request.POST or None, catalog=catalog, initial={"store": store_id, "entry": "CARD"}
     )
+    retailer_fa, fa_label = gate_fa(store_id)
     outcome = None
     if request.method == "POST" and form.is_valid():
         cart = [
@@ -128,7 +143,7 @@ def gates(request: HttpRequest) -> HttpResponse:
                 connector_url=settings.JWO_SANDBOX_CONNECTOR_URL,
                 connector_secret=settings.JWO_CONNECTOR_SECRET,
                 store_id=data["store"].store_id,
-                retailer_fa=data["retailer_fa"],
+                retailer_fa=retailer_fa,
                 group_rate=0,
                 loyalty_rate=0,
             )
@@ -140,6 +155,8 @@ def gates(request: HttpRequest) -> HttpResponse:
         "form": form,
         "store_id": store_id,
         "outcome": outcome,
+        "retailer_fa": retailer_fa,
+        "fa_label": fa_label,
         "connector_url": settings.JWO_SANDBOX_CONNECTOR_URL,
     }
     refused = request.method == "POST" and not form.is_valid()

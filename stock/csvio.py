@@ -12,6 +12,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from catalog.models import StoreItem
+from jwo_console.csvsafe import csv_cell_restore
+from jwo_console.forms import PLAIN_AMOUNT
 from stores.models import Store
 
 from .choices import MovementKind
@@ -26,6 +28,7 @@ from .movements import (
     _move,
     _Moved,
     parse_quantity,
+    quantity_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -47,7 +50,7 @@ def csv_safe(value: Any) -> str:
 
 
 def _number(value: Decimal | None) -> str:
-    return "" if value is None else f"{value.normalize():f}"
+    return quantity_text(value)
 
 
 def stock_export_rows(*, store: Store) -> Iterator[str]:
@@ -86,7 +89,16 @@ def stock_export_rows(*, store: Store) -> Iterator[str]:
 
 def _strip_apostrophe(text: str) -> str:
     """Our own export neutralises cells with a leading apostrophe; read them back."""
-    return text[1:] if text.startswith("'") and text[1:2] in _FORMULA_STARTS else text
+    return csv_cell_restore(text)
+
+
+def _number_cell(text: str) -> str:
+    """A number cell as the export wrote it or a spreadsheet saved it: the guard's apostrophe
+    before a number (``'-1``, ``'+3``, ``'5``) is taken off; anything else is left to
+    ``parse_quantity`` to refuse."""
+    if text.startswith("'") and PLAIN_AMOUNT.match(text[1:].strip().replace(",", "")):
+        return text[1:].strip()
+    return text
 
 
 def stock_import_counts(
@@ -126,12 +138,14 @@ def stock_import_counts(
             if not sku:
                 problems.append("sku: missing")
             on_hand = reorder = None
-            raw_on_hand = _strip_apostrophe((row.get("on_hand") or "").strip())
+            raw_on_hand = _number_cell((row.get("on_hand") or "").strip())
             raw_reorder_present = "reorder_point" in header
-            raw_reorder = _strip_apostrophe((row.get("reorder_point") or "").strip())
+            raw_reorder = _number_cell((row.get("reorder_point") or "").strip())
             try:
                 if raw_on_hand:
-                    on_hand = parse_quantity(raw_on_hand, field="on_hand", allow_negative=False)
+                    # Negative stock is allowed and flagged (stock/services.py): the export
+                    # writes it, so the import takes it back as it is.
+                    on_hand = parse_quantity(raw_on_hand, field="on_hand")
                 if raw_reorder:
                     reorder = parse_quantity(
                         raw_reorder, field="reorder_point", allow_negative=False

@@ -8,10 +8,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from alerts.models import Alert
 from alerts.services import alert_raise, alert_resolve
 from catalog.models import StoreItem
 from jwo_console.exceptions import ApplicationError
+from jwo_console.forms import parse_money
 from stores.models import Store
 from stores.selectors import store_settings
 
@@ -323,12 +325,16 @@ def _low_stock_check(*, store_id: int, moved: Iterable[_Moved], recheck: bool) -
         )
     for m in raise_ids:
         si = entitlements[m.store_item_id]
-        point = "zero" if m.reorder_point is None else f"the reorder point {m.reorder_point:f}"
+        point = (
+            "zero"
+            if m.reorder_point is None
+            else f"the reorder point {quantity_text(m.reorder_point)}"
+        )
         alert_raise(
             kind=AlertKind.LOW_STOCK,
             key=low_stock_key(store_id=store_id, item_id=si.item_id),
-            title=f"{si.item.name} ({si.item.sku}): {m.after.normalize():f} on hand"[:200],
-            detail=f"On hand {m.after.normalize():f} at {si.store.name} is below {point}."
+            title=f"{si.item.name} ({si.item.sku}): {quantity_text(m.after)} on hand"[:200],
+            detail=f"On hand {quantity_text(m.after)} at {si.store.name} is below {point}."
             + (" Stock is negative: count the shelf." if m.after < 0 else ""),
             store=si.store,
             severity=AlertSeverity.CRITICAL if m.after < 0 else AlertSeverity.WARNING,
@@ -350,22 +356,35 @@ def _entitlements_by_sku(*, store: Store, skus: Iterable[str]) -> dict[str, int]
 
 
 def parse_quantity(raw: Any, *, field: str = "quantity", allow_negative: bool = True) -> Decimal:
-    """A quantity typed by a person or read from a CSV: a finite decimal, at most 4 places
-    (rounded half up), at most 10 digits before the point."""
+    """A quantity typed by a person or read from a CSV: plain digits with an optional sign and
+    point (thousands commas dropped), as the money inputs read them (jwo_console/forms.py
+    ``parse_money``: no exponent, NaN or Infinity), at most 4 places (rounded half up), at most
+    10 digits before the point."""
     text = str(raw).strip().replace(",", "") if raw is not None else ""
     if not text:
         raise StockInputError(f"{field}: a number is needed.")
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise StockInputError(f"{field}: {text[:30]!r} is not a number.") from None
-    if not value.is_finite():
-        raise StockInputError(f"{field}: {text[:30]!r} is not a number.")
+        value = parse_money(raw if isinstance(raw, Decimal) else text)
+    except ValidationError:
+        raise StockInputError(
+            f"{field}: {text[:30]!r} is not a number in plain digits, e.g. 12 or 2.5 "
+            "(no exponents)."
+        ) from None
     if abs(value) > MAX_QUANTITY:
         raise StockInputError(f"{field}: {text[:30]} is too large.")
     if value < 0 and not allow_negative:
         raise StockInputError(f"{field}: cannot be negative.")
     return value.quantize(QUANT)
+
+
+def quantity_text(value: Decimal | int | None) -> str:
+    """A quantity as people read it: no trailing zeros, no exponent ("31.5", "5", "1000")."""
+    if value is None:
+        return ""
+    number = Decimal(value)
+    if number == 0:
+        return "0"
+    return f"{number.normalize():f}"
 
 
 def _locked_on_hand(store_item_ids: list[int]) -> dict[int, Decimal]:

@@ -113,14 +113,14 @@ class StockItemView(PermissionRequiredMixin, View):
                 level = services.stock_count(
                     store_item=entitlement, counted=quantity, actor=request.user, reason=reason
                 )
-                done = f"Counted: {level.on_hand.normalize():f} on hand."
+                done = f"Counted: {services.quantity_text(level.on_hand)} on hand."
             elif action == "reorder":
                 point = quantity.strip() or None
                 level = services.stock_reorder_point_set(
                     store_item=entitlement, reorder_point=point, actor=request.user
                 )
                 done = (
-                    f"Reorder point set to {level.reorder_point.normalize():f}."
+                    f"Reorder point set to {services.quantity_text(level.reorder_point)}."
                     if level.reorder_point is not None
                     else "Reorder point cleared."
                 )
@@ -132,7 +132,7 @@ class StockItemView(PermissionRequiredMixin, View):
                     actor=request.user,
                     kind=ACTION_KIND[action],
                 )
-                done = f"Saved: {level.on_hand.normalize():f} on hand."
+                done = f"Saved: {services.quantity_text(level.on_hand)} on hand."
         except services.StockInputError as exc:
             form.add_error(None, exc.message)
             messages.error(request, exc.message)

@@ -165,3 +165,28 @@ def test_an_order_alert_links_to_its_order(merchant_client):
     other = services.alert_raise(kind="LOW_STOCK", key="order:abc", title="not an order")
     page = merchant_client.get(reverse("alerts:detail", args=[other.pk])).content.decode()
     assert 'id="alert-order"' not in page
+
+
+def test_times_are_in_the_alerts_store_zone_and_say_which(merchant_client, settings):
+    from datetime import UTC, datetime
+
+    from alerts.models import Alert
+
+    store = factories.StoreFactory(name="Arena East", time_zone="America/New_York")
+    shop = services.alert_raise(kind="LOW_STOCK", key="ny", title="Cola low", store=store)
+    house = services.alert_raise(kind="WORKER_STALE", key="w", title="Worker stale")
+    seen = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)
+    Alert.objects.filter(pk__in=[shop.pk, house.pk]).update(first_seen_at=seen, last_seen_at=seen)
+
+    listing = merchant_client.get(reverse("alerts:list")).content.decode()
+    assert "(UTC)</th>" not in listing
+    assert 'title="America/New_York">2026-12-01 10:30 EST</td>' in listing
+    assert 'title="UTC">2026-12-01 15:30 UTC</td>' in listing
+    assert "house-wide alerts in the console's (UTC)" in listing
+
+    detail = merchant_client.get(reverse("alerts:detail", args=[shop.pk])).content.decode()
+    assert "first 2026-12-01 10:30:00 EST" in detail
+    assert "(America/New_York, the store's time zone)" in detail
+    assert "<th>When (America/New_York)</th>" in detail
+    detail = merchant_client.get(reverse("alerts:detail", args=[house.pk])).content.decode()
+    assert "first 2026-12-01 15:30:00 UTC" in detail and "the console's time zone" in detail

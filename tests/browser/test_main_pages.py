@@ -63,7 +63,7 @@ def test_main_pages_load_without_console_errors(page: Page, login, sandbox, sett
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#tick-all").check()
     page.get_by_role("button", name="Retry selected").click()
-    expect(page.locator(".messages")).to_contain_text("Retried")
+    expect(page.locator(".messages")).to_contain_text(" retried")
     assert errors == [], "\n".join(errors)
 
     page.goto(f"{sandbox.url}/financial/orders/{paid.pk}/")

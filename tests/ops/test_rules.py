@@ -159,6 +159,26 @@ def test_rejected_catalog_items_above_threshold(mapping):
     )
 
 
+def test_alert_titles_say_one_item_and_one_order_in_the_singular(mapping):
+    AlertThresholds.objects.create(
+        store=mapping.store, catalog_rejected_max=0, orders_in_error_max=0
+    )
+    _sync(mapping.store, "COMPLETED", rejected=1)
+    OrderFactory(mapping=mapping, status="ERROR")
+    evaluate()
+    (rejected,) = alerts_of(AlertKind.CATALOG_ITEMS_REJECTED)
+    assert rejected.title == "Amazon rejected 1 item in the latest sync"
+    (in_error,) = alerts_of(AlertKind.ORDERS_IN_ERROR)
+    assert in_error.title == "1 order in ERROR (threshold 0)"
+    _sync(mapping.store, "COMPLETED", rejected=4)
+    OrderFactory(mapping=mapping, status="ERROR")
+    evaluate()
+    rejected.refresh_from_db()
+    in_error.refresh_from_db()
+    assert rejected.title == "Amazon rejected 4 items in the latest sync"
+    assert in_error.title == "2 orders in ERROR (threshold 0)"
+
+
 def test_connector_5xx_in_the_window(mapping):
     AlertThresholds.objects.create(store=mapping.store, connector_window_minutes=10)
     holder = {}

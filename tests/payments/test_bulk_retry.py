@@ -47,7 +47,10 @@ def test_bulk_retry_runs_each_order_under_its_own_rules(staff_client, mapping):
     )
     assert response.redirect_chain[-1][0] == GRID + "?has_error=true"
     said = _messages(response)
-    assert said[0] == "Retried 4 order(s): 1 paid."
+    assert said[0] == (
+        "2 retried: 1 paid, 1 still in error; 2 refused: 1 because the last attempt was less "
+        "than 5 minutes ago, 1 because the retry window closed."
+    )
     by_order = {m.split(":", 1)[0]: m for m in said[1:]}
     assert "paid — captured 6.00 USD" in by_order[ready.purchase_id]
     cooldown = by_order[cooling.purchase_id]
@@ -67,6 +70,20 @@ def test_bulk_retry_runs_each_order_under_its_own_rules(staff_client, mapping):
     assert statuses[ready.pk] == "COMPLETED"
     assert statuses[cooling.pk] == statuses[closed.pk] == statuses[still.pk] == "ERROR"
     assert Order.objects.get(pk=cooling.pk).retries == 0  # refused: no attempt was made
+
+
+def test_the_summary_counts_an_order_refused_for_its_closed_window_apart(staff_client, mapping):
+    declined = [_declined(mapping, total, age=timedelta(minutes=30)) for total in ("6.00", "7.00")]
+    closed = _declined(mapping, "8.00", age=timedelta(hours=49))
+    response = staff_client.post(
+        reverse("payments:orders-retry"),
+        {"order": [o.pk for o in (*declined, closed)]},
+        follow=True,
+    )
+    said = _messages(response)
+    assert said[0] == "2 retried: 0 paid, 2 still in error; 1 refused: the retry window closed."
+    assert Order.objects.get(pk=closed.pk).retries == 0
+    assert [Order.objects.get(pk=o.pk).retries for o in declined] == [1, 1]
 
 
 def test_bulk_retry_needs_ticks_and_the_permission(

@@ -234,3 +234,32 @@ def test_the_gate_form_refuses_a_bad_quantity_or_shopper_with_a_field_error(
     )
     assert shown and html.unescape(shown.group(1)) == error  # beside the field it concerns
     assert not SandboxTrip.objects.exists()  # no trip walked out
+
+
+@pytest.mark.parametrize(
+    ("strategy", "shown", "asks_fa"),
+    [
+        ("RETAILER_MANAGED", "Retailer-managed", True),
+        ("AMAZON_MANAGED", "Amazon-managed", False),
+        (None, "Amazon-managed (no store in the console is mapped", False),
+    ],
+)
+def test_the_gate_page_follows_the_stores_own_fa_strategy(
+    connector, client, settings, strategy, shown, asks_fa
+):
+    from tests.factories import JwoStoreMappingFactory, merchant_admin
+
+    settings.JWO_SANDBOX_CONNECTOR_URL = connector.url
+    if strategy:
+        JwoStoreMappingFactory(jwo_store_id=STORE, fa_strategy=strategy)
+    client.force_login(merchant_admin(username="tess-fa"))
+    page = client.get(f"/sandbox/gates/?store={STORE}").content.decode()
+    assert 'name="retailer_fa"' not in page  # no box to contradict the store's setting
+    figure = re.search(r'<div id="gate-fa">(.*?)</div>', page, re.S).group(1)
+    assert shown in figure and "Change it on the store's mapping, not here." in figure
+    data = {"store": STORE, "entry": "CARD", "card_profile": "OK", "shopper_no": "3"}
+    response = client.post("/sandbox/gates/", data)
+    assert response.status_code == 200
+    paths = [p for p, _ in stub_connector.received]
+    assert ("/v1/fraudandabuse/shopperauthorization" in paths) is asks_fa
+    assert "/v1/order/purchases" in paths

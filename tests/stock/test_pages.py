@@ -134,7 +134,9 @@ def test_count_adjust_receive_and_reorder_on_the_item_page(merchant_client, merc
     assert kinds[0] == (MovementKind.ADJUSTMENT, merchant.pk)
 
 
-@pytest.mark.parametrize("bad", ["abc", "NaN", "Infinity", "1e30", "-3", "", "=1+1"])
+@pytest.mark.parametrize(
+    "bad", ["abc", "NaN", "Infinity", "-Infinity", "sNaN", "1e30", "1e3", "1E2", "-3", "", "=1+1"]
+)
 def test_hostile_counts_get_a_clear_400(merchant_client, shop, bad):
     water = entitlement(shop.store, "WATER")
     response = merchant_client.post(
@@ -238,13 +240,88 @@ def test_export_neutralises_formulas_and_round_trips(merchant_client, shop):
     services.stock_count(store_item=entitlement(store, "WATER"), counted=Decimal("1"), actor=None)
     _import(merchant_client, store, text)
     job = StockImport.objects.get()
-    # Every row but the negative one: a count is what is on the shelf, never below zero.
-    assert [(e["sku"], e["problems"]) for e in job.errors] == [
-        ("CHIPS", ["on_hand: cannot be negative."])
-    ]
-    assert job.rows_counted == job.rows_total - 1
+    # Every row, the negative one too: negative stock is allowed (and flagged), so what the
+    # export writes the import takes back as it is.
+    assert job.errors == []
+    assert job.rows_counted == job.rows_total
     assert (on_hand(store, "WATER"), on_hand(store, "CHIPS")) == (Decimal("7"), Decimal("-3"))
     assert StockLevel.objects.get(store_item=evil.store_items.get()).last_counted_at
+
+
+def test_a_negative_on_hand_exported_imports_again_and_stays_flagged(merchant_client, shop):
+    store = shop.store
+    services.stock_adjust(
+        store_item=entitlement(store, "CHIPS"), quantity=Decimal("-1"), reason="x", actor=None
+    )
+    text = b"".join(
+        merchant_client.get(reverse("stock:export"), {"store": store.pk}).streaming_content
+    ).decode()
+    assert f"{store.code},CHIPS,Sea Salt Chips,'-1," in text
+    services.stock_count(store_item=entitlement(store, "CHIPS"), counted=Decimal("4"), actor=None)
+    _import(merchant_client, store, text)
+    job = StockImport.objects.get()
+    assert job.errors == [] and job.rows_counted == 3
+    assert on_hand(store, "CHIPS") == Decimal("-1")
+    page = merchant_client.get(LEVELS, {"store": store.pk, "level": "negative"})
+    assert rows(page) == ["CHIPS"]  # flagged on the page
+    assert 'badge deleted">negative' in page.content.decode()
+
+
+def test_csv_import_reads_the_guard_apostrophe_before_any_number(merchant_client, shop):
+    store = shop.store
+    text = "sku,on_hand,reorder_point\nWATER,'+7,'3\nCHIPS,'-2.5,\nAPPLES,'abc,\n"
+    _import(merchant_client, store, text)
+    job = StockImport.objects.get()
+    assert [(e["sku"], e["problems"]) for e in job.errors] == [
+        (
+            "APPLES",
+            ['on_hand: "\'abc" is not a number in plain digits, e.g. 12 or 2.5 (no exponents).'],
+        )
+    ]
+    assert (on_hand(store, "WATER"), on_hand(store, "CHIPS")) == (Decimal("7"), Decimal("-2.5"))
+    assert StockLevel.objects.get(store_item=entitlement(store, "WATER")).reorder_point == 3
+
+
+@pytest.mark.parametrize("bad", ["1e2", "1E2", "2.5e1", "NaN", "Infinity", "-inf"])
+def test_csv_import_refuses_exponents_and_non_finite_counts(merchant_client, shop, bad):
+    store = shop.store
+    services.stock_count(store_item=entitlement(store, "WATER"), counted=Decimal("3"), actor=None)
+    _import(merchant_client, store, f"sku,on_hand,reorder_point\nWATER,{bad},\nCHIPS,5,{bad}\n")
+    job = StockImport.objects.get()
+    assert [e["problems"][0].split(":")[0] for e in job.errors] == ["on_hand", "reorder_point"]
+    assert all("not a number in plain digits" in e["problems"][0] for e in job.errors)
+    assert job.rows_counted == 0
+    assert on_hand(store, "WATER") == Decimal("3")
+    assert StockLevel.objects.filter(store_item=entitlement(store, "CHIPS")).count() == 0
+
+
+def test_a_count_typed_with_an_exponent_changes_nothing(merchant_client, shop):
+    water = entitlement(shop.store, "WATER")
+    url = reverse("stock:item", args=[water.pk])
+    response = merchant_client.post(url, {"action": "count", "quantity": "1e3"})
+    assert response.status_code == 400
+    assert "counted: &#x27;1e3&#x27; is not a number in plain digits" in response.content.decode()
+    assert on_hand(shop.store, "WATER") == Decimal("0")
+
+
+def test_quantities_show_without_trailing_zeros(merchant_client, shop):
+    store = shop.store
+    water = entitlement(store, "WATER")
+    services.stock_count(store_item=water, counted=Decimal("31.5"), actor=None)
+    services.stock_reorder_point_set(store_item=water, reorder_point=Decimal("40"), actor=None)
+    services.stock_count(store_item=entitlement(store, "CHIPS"), counted=Decimal("5"), actor=None)
+    listing = merchant_client.get(LEVELS, {"store": store.pk}).content.decode()
+    page = merchant_client.get(reverse("stock:item", args=[water.pk])).content.decode()
+    for body in (listing, page):
+        assert "31.5000" not in body and "5.0000" not in body and "40.0000" not in body
+    assert '<span id="on-hand">31.5</span>' in page and "<strong>Reorder point:</strong> 40" in page
+    assert '<td class="num on-hand">5</td>' in listing or '<td class="num on-hand">5 ' in listing
+    assert '<td class="num">+31.5</td>' in page  # the count's movement
+    alert = Alert.objects.get(kind="LOW_STOCK")
+    assert alert.title == "Spring Water 1L (WATER): 31.5 on hand"
+    assert alert.detail.startswith("On hand 31.5 at ") and "below the reorder point 40." in (
+        alert.detail
+    )
 
 
 @pytest.mark.parametrize(
