@@ -3,6 +3,8 @@ exceptions, the lease, the committed step markers and call records written befor
 each remote call, closing an attempt and parking it at its step."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.amazon import payments as payments_api
+from integrations.amazon.errors import AmazonError
 from jwo_console.exceptions import ApplicationError, ConflictError
 from jwo_console.money import (
     ZERO,  # noqa: F401 (the split modules import it from here)
@@ -83,6 +86,17 @@ def record_call(
         },
     ]
     mark(attempt, calls=attempt.calls, **fields)
+
+
+@contextmanager
+def recorded_if_refused(attempt: PaymentAttempt, operation: str, request: dict) -> Iterator[None]:
+    """A call Amazon refused or did not answer is on the attempt too, with the error as its
+    answer (the answered call is recorded by the caller, with what the answer means)."""
+    try:
+        yield
+    except AmazonError as exc:
+        record_call(attempt, operation, request, {"error": str(exc)})
+        raise
 
 
 def wire_money(amount: Decimal, currency: str) -> dict:

@@ -19,7 +19,16 @@ from orders.models import Order
 from orders.services import order_event, order_next_action, order_transition
 from stores.choices import PaymentMode, TripPolicy
 
-from .attempts import ZERO, _lease, close, mark, record_call, trip_ref, wire_money
+from .attempts import (
+    ZERO,
+    _lease,
+    close,
+    mark,
+    record_call,
+    recorded_if_refused,
+    trip_ref,
+    wire_money,
+)
 from .choices import (
     AdjustStatus,
     AttemptStatus,
@@ -67,14 +76,17 @@ def _run_payment_service(*, attempt: PaymentAttempt, order: Order, now: datetime
     if order.total <= 0:
         # Empty or zero-total cart: release the pre-auth; nothing to capture.
         mark(attempt, step=AttemptStep.CANCEL_SENT)
-        client.cancel_charge(trip)
+        with recorded_if_refused(attempt, "CancelCharge", wire_trip):
+            client.cancel_charge(trip)
         record_call(attempt, "CancelCharge", wire_trip, None)
         return finish_paid(attempt=attempt, captured=ZERO, now=now)
 
     if attempt.capture_amount is None:
         mark(attempt, step=AttemptStep.ADJUST_SENT)
         amount = PaymentMoney(attempt.requested_amount, attempt.currency)
-        result = client.adjust_charge(trip, amount)
+        request = {**wire_trip, "amount": wire_money(amount.amount, amount.code)}
+        with recorded_if_refused(attempt, "AdjustCharge", request):
+            result = client.adjust_charge(trip, amount)
         authorized = result.authorized_amount.amount if result.authorized_amount else None
         answer: dict[str, Any] = {}  # what the answer means, written with the call's record
         if result.status in (AdjustStatus.DECLINED, AdjustStatus.PENDING):
@@ -92,7 +104,7 @@ def _run_payment_service(*, attempt: PaymentAttempt, order: Order, now: datetime
         record_call(
             attempt,
             "AdjustCharge",
-            {**wire_trip, "amount": wire_money(amount.amount, amount.code)},
+            request,
             {
                 "status": result.status,
                 "authorizedAmount": None
@@ -138,7 +150,8 @@ def _run_not_charged(*, attempt: PaymentAttempt, order: Order, now: datetime):
     policy = order.trip.trip_policy
     if attempt.service == PaymentMode.PAYMENT_SERVICE:
         mark(attempt, step=AttemptStep.CANCEL_SENT)
-        payments_api.client().cancel_charge(trip_ref(order))
+        with recorded_if_refused(attempt, "CancelCharge", trip_ref(order).to_wire()):
+            payments_api.client().cancel_charge(trip_ref(order))
         record_call(attempt, "CancelCharge", trip_ref(order).to_wire(), None)
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
@@ -230,7 +243,8 @@ def _run_checkout(*, attempt: PaymentAttempt, order: Order, now: datetime):
     # safe (``retry_safe`` in integrations/amazon/checkout.py), so CHECKOUT_SENT resumes rather
     # than resolves.
     mark(attempt, step=AttemptStep.CHECKOUT_SENT)
-    result = checkout_api.client().checkout_cart(request)
+    with recorded_if_refused(attempt, "CheckoutCart", request.to_wire()):
+        result = checkout_api.client().checkout_cart(request)
     record_call(attempt, "CheckoutCart", request.to_wire(), {"orderId": result.order_id})
     mark(attempt, remote_order_id=result.order_id)
     return finish_paid(attempt=attempt, captured=order.total, now=now)

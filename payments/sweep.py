@@ -56,8 +56,8 @@ def order_advance(
 ) -> str | None:
     """Do the order's next action. ``claim`` is the sweep's claim time: if the order no longer
     carries it, another run already moved the order on and this one does nothing. Without a
-    claim (the task queued after a commit) the action runs if it still stands. Returns the
-    action done, or None."""
+    claim (the task queued after a commit) the action runs if it still stands, except an
+    automatic retry, which waits for its time. Returns the action done, or None."""
     now = now or timezone.now()
     order = Order.objects.filter(pk=order_id).first()
     if order is None or not order.next_action:
@@ -73,7 +73,12 @@ def order_advance(
             if order.status == OrderStatus.PRICED and settings.JWO_PAYMENT_ON_PRICED:
                 payment_collect(order_id=order_id, trigger=AttemptTrigger.INITIAL, now=now)
         elif action in (NextAction.PAY, NextAction.RESUME):
-            if not order.payment_attempts.exists():
+            retry = order.payment_attempts.exists()
+            if claim is None and retry and action == NextAction.PAY and order.next_action_at > now:
+                # A task queued at CreatePurchases that runs late (a broker backlog, or a worker
+                # started after the demo was seeded) never jumps the retry schedule.
+                return None
+            if not retry:
                 if not settings.JWO_PAYMENT_ON_PRICED:
                     return None
                 trigger = AttemptTrigger.INITIAL

@@ -180,22 +180,6 @@ def test_csv_export_is_utf8_and_neutralises_formulas(store, client):
     assert trips == {"'=HYPERLINK(1)", "café-trip"}
 
 
-def test_the_demo_days_of_make_run(client):
-    from django.core.management import call_command
-
-    from stores.demo import seed_demo
-
-    seed_demo()
-    call_command("seed_reconciliation_demo")
-    call_command("seed_reconciliation_demo")  # idempotent
-    runs = ReconciliationRun.objects.order_by("day")
-    assert [(r.matched, r.mismatches) for r in runs] == [(24, 0), (22, 2)]
-    assert {i.kind for i in runs[1].items.all()} == {
-        MismatchKind.MISSING_AT_AMAZON,
-        MismatchKind.TOTAL,
-    }
-
-
 def test_a_day_that_has_not_started_in_the_stores_zone_is_refused_by_the_service(store):
     from reconciliation.services import DayNotStarted, reconciliation_day_check
 

@@ -73,3 +73,20 @@ def test_resolve_and_receipt_actions_are_carried_out(db, fake_payments):
     assert order.receipt is not None
     assert order_advance(order_id=order.pk) is None
     assert order_advance(order_id=order.pk + 10_000) is None
+
+
+def test_a_late_task_from_create_purchases_does_not_jump_the_retry_schedule(db, fake_payments):
+    order = OrderFactory(total="5.00")
+    fake_payments.answer("DECLINED")
+    assert order_advance(order_id=order.pk) == NextAction.PAY  # the first attempt: declined
+    order.refresh_from_db()
+    assert (order.status, order.next_action) == (OrderStatus.ERROR, NextAction.PAY)
+    assert order.next_action_at > timezone.now()
+    # The task CreatePurchases queued arrives now (no claim): the retry waits for its time.
+    assert order_advance(order_id=order.pk) is None
+    assert order.payment_attempts.count() == 1
+    fake_payments.answer("DECLINED")
+    later = order.next_action_at
+    [(pk, claim)] = orders_due_claim(now=later)
+    assert order_advance(order_id=pk, claim=claim, now=later) == NextAction.PAY
+    assert order.payment_attempts.count() == 2
