@@ -6,6 +6,8 @@ class RunStatus(models.TextChoices):
     RUNNING = "RUNNING", "Running"
     PASSED = "PASSED", "Passed"
     FAILED = "FAILED", "Failed"
+    # nothing failed, but a check could not reach what it tests (checks.py connector_verdict)
+    INCONCLUSIVE = "INCONCLUSIVE", "Inconclusive"
     INTERRUPTED = "INTERRUPTED", "Interrupted"
 
 
@@ -17,6 +19,8 @@ class CheckStatus(models.TextChoices):
     OK = "OK", "OK"
     FAILED = "FAILED", "Failed"
     SKIPPED = "SKIPPED", "Not run"
+    # reachable, but what stands in front (API Gateway's IAM check) stops the probe short
+    INCONCLUSIVE = "INCONCLUSIVE", "Inconclusive"
 
 
 class CheckKind(models.TextChoices):

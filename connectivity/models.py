@@ -21,6 +21,9 @@ class ConnectivityRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # when the worker last moved the run on (claimed it, finished a check): a run open with no
+    # progress for JWO_CONNECTIVITY_NO_PROGRESS_MINUTES lost its worker (services.py)
+    progress_at = models.DateTimeField(null=True, blank=True)
     checks = models.JSONField(default=list, blank=True)
     error = models.CharField(max_length=1000, blank=True)
 

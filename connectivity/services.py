@@ -5,17 +5,22 @@ The database is the source of truth: a run is a row before its task is queued
 it runs), beat's sweep (``connectivity_runs_sweep``, every minute) queues again a run still
 QUEUED a minute after it was asked for (its task was lost; a task delivered twice claims the run
 once), and a run still open ``JWO_CONNECTIVITY_STALE_MINUTES`` after it was asked for — longer
-than a task may live (CELERY_TASK_TIME_LIMIT) — can no longer be running: it is finished as
-INTERRUPTED by the sweep, or when the page or the next Run test looks at it first. No remote
+than a task may live (CELERY_TASK_TIME_LIMIT) — or that nothing moved on for
+``JWO_CONNECTIVITY_NO_PROGRESS_MINUTES`` (a worker killed mid-run) can no longer be running: it
+is finished as INTERRUPTED by the sweep, or when the page or the next Run test looks at it
+first. A run takes at most ``JWO_CONNECTIVITY_RUN_SECONDS`` (each check at most
+``JWO_CONNECTIVITY_CHECK_SECONDS``). No remote
 call runs inside a transaction.
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from jwo_console.exceptions import ApplicationError
@@ -28,19 +33,61 @@ from .models import ConnectivityRun
 
 logger = logging.getLogger(__name__)
 RUN_TASK = "connectivity.tasks.connectivity_run_task"
+REQUEUE_AFTER = timedelta(minutes=1)
 
 
 def stale_before(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(minutes=settings.JWO_CONNECTIVITY_STALE_MINUTES)
 
 
+def _no_progress_before(now: datetime) -> datetime:
+    return now - timedelta(minutes=settings.JWO_CONNECTIVITY_NO_PROGRESS_MINUTES)
+
+
+def _interruption(run: ConnectivityRun, now: datetime) -> str:
+    """Why an open run is over ("" while it may still be going on)."""
+    stale = settings.JWO_CONNECTIVITY_STALE_MINUTES
+    quiet = settings.JWO_CONNECTIVITY_NO_PROGRESS_MINUTES
+    if run.status == RunStatus.QUEUED:
+        # the sweep sends a lost task again after REQUEUE_AFTER; then it has ``quiet`` minutes
+        if run.created_at < _no_progress_before(now) - REQUEUE_AFTER or run.created_at < (
+            stale_before(now)
+        ):
+            waited = min(stale, quiet + int(REQUEUE_AFTER.total_seconds() // 60))
+            return (
+                f"Interrupted: the test never started within {waited} minutes; no worker took "
+                "its task (is a worker running?). Run the test again."
+            )
+        return ""
+    last = run.progress_at or run.started_at or run.created_at
+    if last < _no_progress_before(now):
+        return (
+            f"Interrupted: the test made no progress for {quiet} minutes; the worker running "
+            "it stopped (or its task was lost). Run the test again."
+        )
+    if run.created_at < stale_before(now):
+        return (
+            f"Interrupted: the test did not finish within {stale} minutes; the worker running "
+            "it stopped (or its task was lost). Run the test again."
+        )
+    return ""
+
+
 def connectivity_runs_interrupt_stale(
     *, store: Store | None = None, now: datetime | None = None
 ) -> int:
-    """Finish open runs asked for too long ago (their task was lost); returns how many."""
+    """Finish open runs that can no longer be going on; returns how many. A run is over when it
+    was asked for ``JWO_CONNECTIVITY_STALE_MINUTES`` ago, or when nothing moved it on for
+    ``JWO_CONNECTIVITY_NO_PROGRESS_MINUTES`` (each check is bounded in time, checks.py, so a
+    live worker finishes one well within that): still queued — no worker took it; running —
+    its worker stopped (killed mid-run). Its store can then be tested again."""
     now = now or timezone.now()
-    runs = ConnectivityRun.objects.filter(
-        status__in=OPEN_STATUSES, created_at__lt=stale_before(now)
+    quiet = _no_progress_before(now)
+    runs = ConnectivityRun.objects.filter(status__in=OPEN_STATUSES).filter(
+        Q(created_at__lt=stale_before(now))
+        | Q(status=RunStatus.QUEUED, created_at__lt=quiet - REQUEUE_AFTER)
+        | Q(status=RunStatus.RUNNING, progress_at__lt=quiet)
+        | Q(status=RunStatus.RUNNING, progress_at__isnull=True, created_at__lt=quiet)
     )
     if store is not None:
         runs = runs.filter(store=store)
@@ -50,15 +97,12 @@ def connectivity_runs_interrupt_stale(
             locked = ConnectivityRun.objects.select_for_update().filter(pk=run.pk).first()
             if locked is None or not locked.is_open:
                 continue
-            minutes = settings.JWO_CONNECTIVITY_STALE_MINUTES
-            never_started = locked.status == RunStatus.QUEUED
+            why = _interruption(locked, now)
+            if not why:
+                continue
             locked.status = RunStatus.INTERRUPTED
             locked.finished_at = now
-            locked.error = (
-                f"Interrupted: the test {'never started' if never_started else 'did not finish'} "
-                f"within {minutes} minutes; its task was lost (is a worker running?). "
-                "Run the test again."
-            )
+            locked.error = why
             for check in locked.checks:
                 if check.get("status") == CheckStatus.PENDING:
                     check.update(status=CheckStatus.SKIPPED.value, diagnosis="Not reached.")
@@ -67,9 +111,6 @@ def connectivity_runs_interrupt_stale(
     if finished:
         logger.warning("connectivity runs interrupted", extra={"count": finished})
     return finished
-
-
-REQUEUE_AFTER = timedelta(minutes=1)
 
 
 def connectivity_runs_sweep(*, now: datetime | None = None) -> tuple[int, int]:
@@ -121,7 +162,7 @@ def _claim(run_id: int) -> ConnectivityRun | None:
     """QUEUED → RUNNING, once (a task delivered twice does nothing the second time)."""
     now = timezone.now()
     taken = ConnectivityRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=now
+        status=RunStatus.RUNNING, started_at=now, progress_at=now
     )
     return ConnectivityRun.objects.select_related("store").get(pk=run_id) if taken else None
 
@@ -134,9 +175,21 @@ def connectivity_run_execute(*, run_id: int) -> ConnectivityRun | None:
     mapping = JwoStoreMapping.objects.select_related("store").filter(store=run.store).first()
     if mapping is None:
         return _finish(run, error="The store is no longer mapped to Just Walk Out.")
+    budget = settings.JWO_CONNECTIVITY_RUN_SECONDS
+    ends = time.monotonic() + budget
     for index, check in enumerate(list(run.checks)):
+        left = ends - time.monotonic()
+        if left < 1.0:  # the run's time is up: what is left is said, not run
+            run.checks[index] = {
+                **check,
+                "status": CheckStatus.SKIPPED.value,
+                "diagnosis": f"Not run: the run's {budget:g} s (JWO_CONNECTIVITY_RUN_SECONDS) "
+                "were used up by the slow answers above.",
+            }
+            continue
+        bound = min(settings.JWO_CONNECTIVITY_CHECK_SECONDS, left)
         try:
-            done = checks.check_run(check, mapping=mapping, run_id=run.pk)
+            done = checks.check_run(check, mapping=mapping, run_id=run.pk, seconds=bound)
         except Exception as exc:  # one check's bug does not lose the others
             logger.exception("connectivity check failed", extra={"check": check.get("key")})
             done = {
@@ -148,7 +201,7 @@ def connectivity_run_execute(*, run_id: int) -> ConnectivityRun | None:
         run.checks[index] = done
         # only while the run is still ours (not finished as interrupted meanwhile)
         updated = ConnectivityRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-            checks=run.checks
+            checks=run.checks, progress_at=timezone.now()
         )
         if not updated:
             return run
@@ -157,7 +210,11 @@ def connectivity_run_execute(*, run_id: int) -> ConnectivityRun | None:
 
 def _finish(run: ConnectivityRun, *, error: str = "") -> ConnectivityRun:
     failed = error or any(c.get("status") == CheckStatus.FAILED for c in run.checks)
-    run.status = RunStatus.FAILED if failed else RunStatus.PASSED
+    unsure = any(c.get("status") == CheckStatus.INCONCLUSIVE for c in run.checks)
+    if failed:
+        run.status = RunStatus.FAILED
+    else:
+        run.status = RunStatus.INCONCLUSIVE if unsure else RunStatus.PASSED
     run.finished_at = timezone.now()
     run.error = error
     ConnectivityRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(

@@ -66,6 +66,15 @@ def base_url(service: str) -> str:
     return template.format(region=settings.JWO_REGION, test=test)
 
 
+def source_setting(service: str) -> str:
+    """The setting ``base_url`` took the service's URL from (for a diagnosis naming it)."""
+    if getattr(settings, _SETTING[service], ""):
+        return _SETTING[service]
+    if settings.JWO_SANDBOX:
+        return "JWO_SANDBOX_URL"
+    return "JWO_REGION / JWO_ENVIRONMENT"
+
+
 def service_config(service: str) -> ServiceConfig:
     return ServiceConfig(
         service=service,

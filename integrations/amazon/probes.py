@@ -14,9 +14,13 @@ an order:
 
 ``guard`` refuses, before anything is sent, any operation that changes a payment (AdjustCharge,
 CaptureCharge, CancelCharge, Refund), a checkout or report that carries anything, and every
-probe of the payments and checkout services against Amazon's *production* hosts: the
+probe of the payments and checkout services to a host not known to be a test one: the
 connectivity test runs against Amazon's test hosts only (the FAQ's warning that a connectivity
-test against production runs real checkouts and real card transactions).
+test against production runs real checkouts and real card transactions). Known test hosts are
+Amazon's documented ones (``https://{region}.test.payments.amazonphysicalstores.com``, the same
+for checkout, as config.py builds them) and the sandbox's own URL (``JWO_SANDBOX_URL``); hosts
+are compared lower case and without a trailing dot, and anything else — production, a proxy,
+an execute-api URL, a URL two parsers could read differently — is not sent to.
 """
 
 import dataclasses
@@ -27,6 +31,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
+from django.conf import settings
+
 from . import config
 from .errors import AmazonConfigurationError, AmazonError, AmazonTransientError
 from .ratelimit import catalog_limiter
@@ -34,9 +41,14 @@ from .transport import AmazonTransport
 
 UNKNOWN_TRIP = "invalid-shopping-trip-uuid"  # Amazon's test id of a trip it does not know
 PAYMENT_CHANGING = frozenset({"AdjustCharge", "CaptureCharge", "CancelCharge", "Refund"})
-# Amazon's production hosts of the services that take money (integrations/amazon/config.py
-# builds the test ones with ".test").
-_PRODUCTION_MONEY_HOST = re.compile(r"^[a-z0-9-]+\.(payments|checkout)\.amazonphysicalstores\.com$")
+MONEY_SERVICES = ("payments", "checkout")
+# Amazon's documented test hosts of the services that take money (config.py builds them with
+# ".test"): the region, then ".test.<service>.amazonphysicalstores.com".
+_TEST_HOST = re.compile(
+    r"^[a-z]{2}(?:-[a-z]+)+-[0-9]+\.test\.(payments|checkout)\.amazonphysicalstores\.com$"
+)
+_PRODUCTION_HOST = re.compile(r"^(?:[a-z0-9-]+\.)*(payments|checkout)\.amazonphysicalstores\.com$")
+_AMAZON_DOMAINS = ("amazonphysicalstores.com", "amazonaws.com", "amazon.com")
 
 
 class ProbeRefused(Exception):
@@ -62,6 +74,7 @@ class ProbeResult:
     message: str = ""
     error_kind: str = ""  # "", "timeout", "connection", "configuration", "refused"
     duration_ms: int = 0
+    body_is_json: bool = False  # the answer's body parsed as a JSON object
 
 
 def probe_for(service: str, *, store_id: str) -> Probe:
@@ -104,12 +117,67 @@ def guard(probe: Probe, base_url: str) -> None:
         or probe.payload.get("idempotentShoppingTripId", UNKNOWN_TRIP) != UNKNOWN_TRIP
     ):
         raise ProbeRefused("a probe names only Amazon's unknown test trip")
-    host = (urlsplit(base_url).hostname or "").lower()
-    if probe.service in ("payments", "checkout") and _PRODUCTION_MONEY_HOST.match(host):
-        raise ProbeRefused(
-            f"{host} is Amazon's production {probe.service} host; the connectivity test runs "
-            "against the test host only (JWO_ENVIRONMENT=test, or a .test URL)"
-        )
+    if probe.service in MONEY_SERVICES:
+        why = _not_a_test_host(probe.service, base_url)
+        if why:
+            raise ProbeRefused(
+                f"{why}; the connectivity test sends {probe.service} probes only to Amazon's "
+                f"test host (https://<region>.test.{probe.service}.amazonphysicalstores.com, "
+                "JWO_ENVIRONMENT=test) or to the sandbox (JWO_SANDBOX_URL)"
+            )
+
+
+def _host(url: str) -> str:
+    """The URL's host, lower case, without a trailing dot ("" when it has none)."""
+    return (urlsplit(url).hostname or "").rstrip(".")
+
+
+def _port(url: str) -> int | None:
+    parts = urlsplit(url)
+    try:
+        return parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return None
+
+
+def _ambiguous(url: str) -> bool:
+    """A URL two parsers could read as two hosts (user info, backslashes, spaces, controls)."""
+    netloc = urlsplit(url).netloc
+    return "@" in netloc or "\\" in url or any(ch.isspace() or ord(ch) < 32 for ch in url)
+
+
+def _is_sandbox(url: str) -> bool:
+    sandbox = getattr(settings, "JWO_SANDBOX_URL", "") or ""
+    if not sandbox or _ambiguous(sandbox) or _ambiguous(url):
+        return False
+    host = _host(sandbox)
+    if not host or any(host == d or host.endswith("." + d) for d in _AMAZON_DOMAINS):
+        return False  # a "sandbox" at Amazon's hosts is not the sandbox
+    ours, theirs = urlsplit(sandbox), urlsplit(url)
+    prefix = ours.path.rstrip("/")
+    return (
+        ours.scheme.lower() == theirs.scheme.lower()
+        and host == _host(url)
+        and _port(sandbox) == _port(url)
+        and (theirs.path == prefix or theirs.path.startswith(prefix + "/"))
+    )
+
+
+def _not_a_test_host(service: str, base_url: str) -> str:
+    """Why ``base_url`` is not known to be a test host of ``service`` ("" when it is)."""
+    if _is_sandbox(base_url):
+        return ""
+    host = _host(base_url)
+    if _ambiguous(base_url):
+        return f"{base_url!r} is not a plain URL"
+    parts = urlsplit(base_url)
+    found = _TEST_HOST.match(host)
+    https = parts.scheme.lower() == "https" and _port(base_url) == 443
+    if found and found.group(1) == service and https:
+        return ""
+    if _PRODUCTION_HOST.match(host):
+        return f"{host} is Amazon's production {service} host"
+    return f"{host or base_url!r} is not known to be a test {service} host"
 
 
 def _message(data: Any) -> str:
@@ -121,14 +189,42 @@ def _message(data: Any) -> str:
     return ""
 
 
-def run(service: str, *, store_id: str) -> ProbeResult:
-    """Send the service's probe once (no retries: the answer itself is what we want to see)."""
+def _json(data: Any) -> bool:
+    return isinstance(data, dict) and set(data) != {"raw"}
+
+
+def malformed(url: str) -> str:
+    """Why ``url`` is not an http(s) URL with a host ("" when it is one)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return "not an http(s) URL"
+    if not _host(url):
+        return "no host in it"
+    if _port(url) is None:
+        return "its port is not a number"
+    return ""
+
+
+def run(service: str, *, store_id: str, session: requests.Session | None = None) -> ProbeResult:
+    """Send the service's probe once (no retries: the answer itself is what we want to see);
+    through ``session`` when given (connectivity/deadline.py bounds its calls' time)."""
     probe = probe_for(service, store_id=store_id)
     try:
         base = config.base_url(service)
     except AmazonConfigurationError as exc:
         return ProbeResult(
             service, probe.operation, "", message=str(exc), error_kind="configuration"
+        )
+    why = malformed(base)
+    if why:
+        setting = config.source_setting(service)
+        return ProbeResult(
+            service,
+            probe.operation,
+            "",
+            message=f"{setting} gives {base[:200]!r}: {why}; set it to the service's https "
+            "invoke URL",
+            error_kind="configuration",
         )
     url = f"{base}{probe.path}"
     try:
@@ -141,7 +237,7 @@ def run(service: str, *, store_id: str) -> ProbeResult:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        transport = AmazonTransport(service)
+        transport = AmazonTransport(service, session=session)
         transport.cfg = dataclasses.replace(transport.cfg, max_attempts=1)
         if service == "catalog":  # every catalog call takes a token of the shared limiter
             catalog_limiter().acquire()
@@ -176,6 +272,7 @@ def run(service: str, *, store_id: str) -> ProbeResult:
             http_status=exc.http_status,
             message=_message(exc.body) or str(exc)[:500],
             duration_ms=took(),
+            body_is_json=_json(exc.body),
         )
     return ProbeResult(
         service,
@@ -184,4 +281,5 @@ def run(service: str, *, store_id: str) -> ProbeResult:
         http_status=response.status,
         message=_message(response.data),
         duration_ms=took(),
+        body_is_json=_json(response.data),
     )

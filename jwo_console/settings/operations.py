@@ -49,3 +49,10 @@ JWO_CONNECTOR_PUBLIC_URL = _env("JWO_CONNECTOR_PUBLIC_URL", default="")
 # A run still open this long after it was asked for lost its task (longer than a task may live,
 # CELERY_TASK_TIME_LIMIT): it is finished as interrupted when looked at.
 JWO_CONNECTIVITY_STALE_MINUTES = _env.int("JWO_CONNECTIVITY_STALE_MINUTES", default=10)
+# A run open this long with no check finished lost its worker (killed mid-run): it is finished as
+# interrupted when looked at, and a merchant may start another.
+JWO_CONNECTIVITY_NO_PROGRESS_MINUTES = _env.int("JWO_CONNECTIVITY_NO_PROGRESS_MINUTES", default=2)
+# Each check's total time (however slowly the other side answers), and the whole run's: checks
+# not started when the run's time is up are not run.
+JWO_CONNECTIVITY_CHECK_SECONDS = _env.float("JWO_CONNECTIVITY_CHECK_SECONDS", default=8.0)
+JWO_CONNECTIVITY_RUN_SECONDS = _env.float("JWO_CONNECTIVITY_RUN_SECONDS", default=40.0)

@@ -44,3 +44,59 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class _Answer:
+    """What the fake server answers (set by the test): a status, a body and its type, or a
+    trickle (one byte of the status line every ``trickle`` seconds)."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.body = b"<html><head><title>Welcome to nginx!</title></head></html>"
+        self.content_type = "text/html"
+        self.trickle = 0.0
+        self.requests: list[tuple[str, dict]] = []
+
+
+@pytest.fixture
+def fake_server():
+    """A tiny HTTP server on 127.0.0.1 that is not Amazon's API nor the console: it answers
+    every POST with ``server.answer`` (an nginx welcome page by default)."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    answer = _Answer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            answer.requests.append((self.path, dict(self.headers)))
+            if answer.trickle:
+                try:
+                    for byte in b"HTTP/1.1 200 OK\r\n" * 20:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(answer.trickle)
+                except OSError:
+                    pass
+                return
+            self.send_response(answer.status)
+            self.send_header("Content-Type", answer.content_type)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.answer = answer
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+    server.server_close()

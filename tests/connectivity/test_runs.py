@@ -60,6 +60,7 @@ def test_a_good_mapping_passes_every_check(wired, sqs_server, settings, payment_
     assert "signature is accepted" in checks["amazon:payments"]["diagnosis"]
     assert checks["connector:purchases"]["target"] == f"{wired.url}/v1/order/purchases"
     assert run.requested_by == user and run.started_at and run.finished_at
+    assert run.started_at <= run.progress_at <= run.finished_at  # moved on by each check
 
 
 def test_a_checkout_store_tests_checkout_and_its_card_gate(wired, checkout_store):
@@ -118,17 +119,17 @@ def test_a_wrong_url_gives_the_invoke_url_diagnosis(wired, settings, payment_sto
 def test_an_unreachable_host_gives_the_network_diagnosis(
     wired, settings, closed_port, payment_store
 ):
-    settings.JWO_PAYMENTS_URL = f"http://127.0.0.1:{closed_port}"
+    settings.JWO_CATALOG_URL = f"http://127.0.0.1:{closed_port}"
     settings.JWO_CONNECTOR_PUBLIC_URL = f"http://127.0.0.1:{closed_port}"
 
     run = _run(payment_store)
 
-    payments = _by_key(run)["amazon:payments"]
-    assert payments["status"] == "FAILED" and payments["http_status"] is None
-    assert "network problem" in payments["diagnosis"]
+    catalog = _by_key(run)["amazon:catalog"]
+    assert catalog["status"] == "FAILED" and catalog["http_status"] is None
+    assert "network problem" in catalog["diagnosis"]
     identity = _by_key(run)["connector:identity-keys"]
     assert identity["status"] == "FAILED" and "network problem" in identity["diagnosis"]
-    assert _by_key(run)["amazon:catalog"]["status"] == "OK"
+    assert _by_key(run)["amazon:payments"]["status"] == "OK"
 
 
 def test_amazons_5xx_and_a_hang_give_their_diagnoses(wired, settings, payment_store):

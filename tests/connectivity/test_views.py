@@ -100,3 +100,81 @@ def test_a_recent_open_run_is_left_alone(merchant_client, mapping):
     merchant_client.get(_url(mapping))
     running.refresh_from_db()
     assert running.status == RunStatus.RUNNING
+
+
+def test_a_run_whose_worker_was_killed_can_be_run_again_after_two_quiet_minutes(
+    merchant_client, mapping, settings, django_capture_on_commit_callbacks
+):
+    """The worker was killed after the first check: nothing moved the run on for
+    JWO_CONNECTIVITY_NO_PROGRESS_MINUTES (2), well before the run is stale (10)."""
+    assert settings.JWO_CONNECTIVITY_NO_PROGRESS_MINUTES == 2
+    settings.JWO_CONNECTIVITY_STALE_MINUTES = 10
+    three_ago = timezone.now() - timedelta(minutes=3)
+    killed = ConnectivityRunFactory(
+        store=mapping.store,
+        status=RunStatus.RUNNING,
+        finished_at=None,
+        checks=[
+            {"key": "amazon:catalog", "name": "Catalog API", "status": "OK"},
+            {"key": "amazon:payments", "name": "Payment Service", "status": "PENDING"},
+        ],
+    )
+    ConnectivityRun.objects.filter(pk=killed.pk).update(
+        created_at=three_ago, started_at=three_ago, progress_at=three_ago
+    )
+
+    page = merchant_client.get(_url(mapping)).content.decode()
+
+    killed.refresh_from_db()
+    assert killed.status == RunStatus.INTERRUPTED
+    assert "the worker running it stopped (or its task was lost)" in killed.error
+    assert "made no progress for 2 minutes" in killed.error
+    assert "is a worker running?" not in page
+    assert 'id="run-test" disabled' not in page
+    assert [c["status"] for c in killed.checks] == ["OK", "SKIPPED"]
+    with django_capture_on_commit_callbacks():
+        merchant_client.post(_url(mapping))
+    assert ConnectivityRun.objects.filter(store=mapping.store, status=RunStatus.QUEUED).count() == 1
+
+
+def test_a_run_still_making_progress_is_left_alone(merchant_client, mapping):
+    three_ago = timezone.now() - timedelta(minutes=3)
+    running = ConnectivityRunFactory(
+        store=mapping.store, status=RunStatus.RUNNING, finished_at=None
+    )
+    ConnectivityRun.objects.filter(pk=running.pk).update(
+        created_at=three_ago, started_at=three_ago, progress_at=timezone.now()
+    )
+    page = merchant_client.get(_url(mapping)).content.decode()
+    running.refresh_from_db()
+    assert running.status == RunStatus.RUNNING
+    assert 'id="run-test" disabled' in page
+
+
+def test_a_run_no_worker_took_says_so(merchant_client, mapping):
+    never = ConnectivityRunFactory(store=mapping.store, status=RunStatus.QUEUED, finished_at=None)
+    ConnectivityRun.objects.filter(pk=never.pk).update(
+        created_at=timezone.now() - timedelta(minutes=4)
+    )
+    merchant_client.get(_url(mapping))
+    never.refresh_from_db()
+    assert never.status == RunStatus.INTERRUPTED
+    assert "never started" in never.error and "is a worker running?" in never.error
+
+
+def test_an_inconclusive_check_is_shown_as_such(merchant_client, mapping):
+    ConnectivityRunFactory(
+        store=mapping.store,
+        status=RunStatus.INCONCLUSIVE,
+        checks=[
+            {
+                "key": "connector:scan",
+                "name": "ResolveScan (loyalty)",
+                "status": "INCONCLUSIVE",
+                "diagnosis": "The gateway answers and asks for Amazon's signature",
+            }
+        ],
+    )
+    page = merchant_client.get(_url(mapping)).content.decode()
+    assert '<span class="badge status-review">Inconclusive</span>' in page
+    assert 'id="run-status">Inconclusive</span>' in page
