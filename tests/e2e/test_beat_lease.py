@@ -48,7 +48,8 @@ def test_a_standby_scheduler_sends_nothing(tmp_path, monkeypatch):
     assert sent == [first, first, first]
 
 
-def _beat(tmp: Path, name: str) -> subprocess.Popen:
+def _beat(tmp: Path, name: str) -> tuple[subprocess.Popen, Path]:
+    """A real beat on this test's database, its output in a file (read while it runs)."""
     db = settings.DATABASES["default"]
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(
@@ -59,43 +60,63 @@ def _beat(tmp: Path, name: str) -> subprocess.Popen:
         JWO_BEAT_LEASE_SECONDS="3",
         JWO_SANDBOX="1",
         LOG_LEVEL="INFO",
+        JWO_BEAT_LOG_LEVEL="INFO",
         JWO_RUN_VERBOSE="1",
         PYTHONUNBUFFERED="1",  # the first beat is killed: nothing may wait in a buffer
     )
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "jwo_console", "beat", "--loglevel", "INFO",
-         "--schedule", str(tmp / f"{name}.schedule")],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    log = tmp / f"{name}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "jwo_console", "beat", "--loglevel", "INFO",
+             "--schedule", str(tmp / f"{name}.schedule")],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+    return proc, log
 
 
 def _sends(output: str) -> int:
     return output.count("Sending due task orders-sweep")
 
 
+def _wait_for(log: Path, condition, what: str, timeout: float = 90) -> str:
+    """The log once ``condition(text)`` holds (a loaded machine starts a beat slowly)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text()
+        if condition(text):
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"{what} within {timeout} s:\n{log.read_text()[-2000:]}")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_real_beats_send_the_sweep_once_and_the_standby_takes_over(tmp_path):
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         pytest.skip("the beat processes share this test's database: PostgreSQL (CI) only")
-    first = _beat(tmp_path, "first")
+    first, first_log = _beat(tmp_path, "first")
     second = None
     try:
-        time.sleep(4)  # the first beat takes the lease
-        second = _beat(tmp_path, "second")
-        time.sleep(6)
+        _wait_for(first_log, lambda t: _sends(t) >= 4, "the first beat sent the sweep 4 times")
+        second, second_log = _beat(tmp_path, "second")
+        _wait_for(second_log, lambda t: "standby" in t, "the second beat stood by")
         holder = BeatLease.objects.get()
+        time.sleep(3)  # a lease's length: the standby keeps quiet while the holder renews
+        standby = second_log.read_text()
         first.send_signal(signal.SIGKILL)  # dies without releasing the lease
-        out_first = first.communicate(timeout=30)[0]
-        time.sleep(8)  # the lease (3 s) runs out; the standby takes it
+        first.wait(timeout=30)
+        after = _wait_for(
+            second_log,
+            lambda t: "took the lease" in t and _sends(t.split("took the lease", 1)[1]) >= 2,
+            "the standby took over and sent the sweep",
+        )
         second.send_signal(signal.SIGTERM)
-        out_second = second.communicate(timeout=30)[0]
+        second.wait(timeout=30)
     finally:
         for proc in (first, second):
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=30)
-    assert _sends(out_first) >= 4, out_first[-2000:]
     assert f":{first.pid}:" in holder.holder
     # the second beat sent nothing while the first held the lease, then took over
-    assert "took the lease" in out_second, out_second[-2000:]
-    assert 2 <= _sends(out_second) <= 8, out_second[-2000:]
+    assert _sends(standby) == 0, standby[-2000:]
+    assert _sends(after.split("took the lease", 1)[0]) == 0, after[-2000:]
