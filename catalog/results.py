@@ -63,7 +63,11 @@ def catalog_upload_result_apply(*, upload_id: int, report: dict, source: str) ->
     """Record each item's outcome from Amazon's report. Idempotent: the notification and the
     poll may both deliver it; the first one wins."""
     with transaction.atomic():
-        upload = CatalogUpload.objects.select_for_update().select_related("run").get(pk=upload_id)
+        upload = (
+            CatalogUpload.objects.select_for_update(of=("self",))
+            .select_related("run")
+            .get(pk=upload_id)
+        )
         if upload.report_fetched_at is not None:
             return False
         outcomes = {}

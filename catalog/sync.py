@@ -97,7 +97,11 @@ def catalog_sync_run_execute(
     *, run_id: int, client: amazon_catalog.CatalogClient | None = None
 ) -> CatalogSyncRun:
     with transaction.atomic():
-        run = CatalogSyncRun.objects.select_for_update().select_related("store").get(pk=run_id)
+        run = (
+            CatalogSyncRun.objects.select_for_update(of=("self",))
+            .select_related("store")
+            .get(pk=run_id)
+        )
         if run.status != SyncRunStatus.QUEUED:
             return run  # a redelivered task: the run is already under way or done
         run.status, run.started_at = SyncRunStatus.RUNNING, timezone.now()

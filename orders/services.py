@@ -311,7 +311,7 @@ def order_price(*, order_id: int, actor: AbstractBaseUser | None = None) -> Orde
     now = timezone.now()
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update()
+            Order.objects.select_for_update(of=("self",))
             .select_related("trip", "store__merchant")
             .get(pk=order_id)
         )

@@ -137,7 +137,11 @@ def _park(
     """In one transaction: the attempt, left open at its step, gives up its lease and keeps the
     error; the order goes to ``to`` showing ``message``, with its next action."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("store").get(pk=attempt.order_id)
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("store")
+            .get(pk=attempt.order_id)
+        )
         attempt.lease_until = None
         attempt.error = error[:500]
         attempt.save(update_fields=["lease_until", "error", "updated_at"])

@@ -112,7 +112,11 @@ def _attempt_open(
     lease = _lease(now)
     try:
         with transaction.atomic():
-            order = Order.objects.select_for_update().select_related("store").get(pk=order_id)
+            order = (
+                Order.objects.select_for_update(of=("self",))
+                .select_related("store")
+                .get(pk=order_id)
+            )
             unfinished = order.payment_attempts.filter(status=AttemptStatus.STARTED).first()
             if unfinished is not None:
                 return _attempt_reclaim(

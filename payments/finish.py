@@ -44,7 +44,7 @@ def finish_paid(
     actor = actor or attempt.initiated_by
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update()
+            Order.objects.select_for_update(of=("self",))
             .select_related("trip", "store")
             .get(pk=attempt.order_id)
         )
@@ -140,7 +140,11 @@ def finish_failed(
     """DECLINED: booked as owed, the next automatic slot scheduled. REJECTED (Amazon refused the
     request): no automatic retry; the order shows Amazon's message and staff may Retry."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("trip").get(pk=attempt.order_id)
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("trip")
+            .get(pk=attempt.order_id)
+        )
         close(attempt, status=status, error=message[:500])
         if status == AttemptStatus.DECLINED:
             book_debt(order)
@@ -190,7 +194,11 @@ def _finish_pending(*, attempt: PaymentAttempt, now: datetime) -> PaymentAttempt
     """PENDING: the same amount is asked again shortly, at most ``JWO_PENDING_MAX_CHECKS`` times
     for one slot; then the order is in ERROR (staff are alerted) and the schedule goes on."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("store").get(pk=attempt.order_id)
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("store")
+            .get(pk=attempt.order_id)
+        )
         close(attempt, status=AttemptStatus.PENDING, error="AdjustCharge is PENDING")
         checks = order.payment_attempts.filter(
             retry_no=attempt.retry_no, status=AttemptStatus.PENDING

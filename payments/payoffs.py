@@ -277,7 +277,11 @@ def payoff_confirm(*, payoff_id: int, now: datetime | None = None) -> Payoff:
 
 
 def _book_item(*, payoff: Payoff, item: dict, now: datetime) -> None:
-    order = Order.objects.select_for_update().select_related("trip").get(pk=item["order_id"])
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("trip")
+        .get(pk=item["order_id"])
+    )
     amount = Decimal(item["amount"])
     ledger_book(
         reference=f"payoff:{payoff.pk}:trip:{order.trip.trip_id}",

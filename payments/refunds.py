@@ -93,7 +93,11 @@ def refund_request(
     now = now or timezone.now()
     amount = quantize(Decimal(amount), order.currency)
     with transaction.atomic():
-        locked = Order.objects.select_for_update().select_related("trip", "store").get(pk=order.pk)
+        locked = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("trip", "store")
+            .get(pk=order.pk)
+        )
         if _paid_through(locked) == PaymentMode.CHECKOUT_SERVICE:
             raise RefundNotAllowed(
                 "This store uses the Checkout Service: Amazon handles its refunds."

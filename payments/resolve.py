@@ -50,7 +50,9 @@ def payment_resolve(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("trip").get(pk=order_id)
+        order = (
+            Order.objects.select_for_update(of=("self",)).select_related("trip").get(pk=order_id)
+        )
         attempt = order.payment_attempts.filter(
             status=AttemptStatus.STARTED, step=AttemptStep.CAPTURE_SENT
         ).first()

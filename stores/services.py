@@ -195,7 +195,11 @@ def jwo_store_mapping_update(
 @transaction.atomic
 def jwo_store_mapping_delete(*, mapping: JwoStoreMapping, actor: AbstractBaseUser | None) -> None:
     """Remove a mapping; the audit trail keeps what it was."""
-    locked = JwoStoreMapping.objects.select_for_update().select_related("store").get(pk=mapping.pk)
+    locked = (
+        JwoStoreMapping.objects.select_for_update(of=("self",))
+        .select_related("store")
+        .get(pk=mapping.pk)
+    )
     _record_change(
         mapping=None,
         store=locked.store,

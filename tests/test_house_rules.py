@@ -140,3 +140,40 @@ def test_console_list_pages_paginate_through_the_one_include():
         and "has_previous" in path.read_text()
     ]
     assert written_out == []
+
+
+def _locks_joined_rows(source: str) -> list[int]:
+    """Lines where ``select_for_update()`` without ``of=`` meets ``select_related``: PostgreSQL
+    then locks the joined rows too (FOR UPDATE on the store), and every CreatePurchases inserting
+    a trip or an order of that store waits on its foreign key until the lock is released."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr != "select_related":
+            continue
+        inner = node.func.value
+        while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+            if inner.func.attr == "select_for_update":
+                if not any(k.arg == "of" for k in inner.keywords):
+                    found.append(inner.lineno)
+                break
+            inner = inner.func.value
+    return found
+
+
+def test_row_locks_never_lock_the_rows_they_join():
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in _first_party().values()
+        for line in _locks_joined_rows(path.read_text())
+    ]
+    assert offenders == [], "select_for_update(of=('self',)) where select_related joins rows"
+
+
+def test_the_lock_check_sees_a_joined_lock():
+    assert _locks_joined_rows("Order.objects.select_for_update().select_related('store')") == [1]
+    assert (
+        _locks_joined_rows("Order.objects.select_for_update(of=('self',)).select_related('s')")
+        == []
+    )
