@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from catalog.models import StoreItem
-from jwo_console.csvsafe import csv_cell_restore
+from jwo_console.csvsafe import csv_cell, csv_cell_restore
 from jwo_console.forms import PLAIN_AMOUNT
 from stores.models import Store
 
@@ -39,18 +39,11 @@ logger = logging.getLogger(__name__)
 
 IMPORT_COLUMNS = ["store", "sku", "on_hand", "reorder_point"]
 EXPORT_COLUMNS = ["store", "sku", "name", "on_hand", "reorder_point", "last_counted_at"]
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value: Any) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a leading
-    apostrophe (OWASP's CSV injection advice)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def _number(value: Decimal | None) -> str:
-    return quantity_text(value)
+    """A cell a spreadsheet will not run (jwo_console/csvsafe.py ``csv_cell``), as text."""
+    return csv_cell("" if value is None else str(value))
 
 
 def stock_export_rows(*, store: Store) -> Iterator[str]:
@@ -75,8 +68,8 @@ def stock_export_rows(*, store: Store) -> Iterator[str]:
                 csv_safe(store.code),
                 csv_safe(sku),
                 csv_safe(name),
-                csv_safe(_number(on_hand if on_hand is not None else Decimal(0))),
-                csv_safe(_number(reorder)),
+                csv_safe(quantity_text(on_hand if on_hand is not None else Decimal(0))),
+                csv_safe(quantity_text(reorder)),
                 counted_at.isoformat() if counted_at else "",
             ]
         )
@@ -85,11 +78,6 @@ def stock_export_rows(*, store: Store) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
-
-
-def _strip_apostrophe(text: str) -> str:
-    """Our own export neutralises cells with a leading apostrophe; read them back."""
-    return csv_cell_restore(text)
 
 
 def _number_cell(text: str) -> str:
@@ -130,9 +118,9 @@ def stock_import_counts(
             if total > IMPORT_MAX_ROWS:
                 errors.append({"row": number, "sku": "", "problems": ["too many rows"]})
                 break
-            sku = _strip_apostrophe((row.get("sku") or "").strip())
+            sku = csv_cell_restore((row.get("sku") or "").strip())
             problems = []
-            row_store = _strip_apostrophe((row.get("store") or "").strip())
+            row_store = csv_cell_restore((row.get("store") or "").strip())
             if row_store and row_store != store.code:
                 problems.append(f"row is for store {row_store[:50]}, not {store.code}")
             if not sku:
