@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from jwo_console.beat import LeasedScheduler, beat_lease_hold, beat_lease_release
 from jwo_console.models import BeatLease
+from tests.e2e.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,13 +81,17 @@ def _sends(output: str) -> int:
 
 def _wait_for(log: Path, condition, what: str, timeout: float = 90) -> str:
     """The log once ``condition(text)`` holds (a loaded machine starts a beat slowly)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def met() -> str | None:
         text = log.read_text()
-        if condition(text):
-            return text
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {timeout} s:\n{log.read_text()[-2000:]}")
+        return text if condition(text) else None
+
+    return wait_until(
+        met,
+        timeout=timeout,
+        interval=0.2,
+        what=lambda: f"{what} within {timeout} s:\n{log.read_text()[-2000:]}",
+    )
 
 
 @pytest.mark.django_db(transaction=True)

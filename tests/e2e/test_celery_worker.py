@@ -1,23 +1,16 @@
-import time
-
 import pytest
 from django.conf import settings
 from django.db.models import Sum
 
 from jwo_console.models import WorkerHeartbeat
 from jwo_console.tasks import heartbeat_task
+from tests.e2e.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 
 def _wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for the worker")
+    return wait_until(predicate, timeout=timeout, what="the worker")
 
 
 def _beats() -> int:
