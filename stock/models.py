@@ -28,6 +28,10 @@ class StockLevel(BaseModel):
     )
     last_counted_at = models.DateTimeField(null=True, blank=True)
     last_movement_at = models.DateTimeField(null=True, blank=True)
+    # Not indexed (BaseModel's is): every sale updates this row, and an update that touches no
+    # indexed column stays on its page without index writes (PostgreSQL's HOT update; the
+    # table's fillfactor leaves the room, migration 0002).
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["store_item_id"]
@@ -46,8 +50,12 @@ class StockMovement(models.Model):
     item out of stock once, and re-pricing or a retry cannot take it twice.
     """
 
-    # Few indexes: every JWO sale inserts here inside the pricing transaction. The
-    # (store_item, created_at) index serves the history, the sales sums and the foreign key.
+    # Few indexes and constraints: every JWO sale inserts here inside the pricing transaction,
+    # and each foreign key is checked at its commit. The (store_item, created_at) index serves
+    # the history, the sales sums and the foreign key. ``store`` is the store item's store,
+    # copied for the store's queries: no constraint of its own (the store item's holds it).
+    # ``order`` is the order being priced in the same transaction, which exists; no
+    # constraint either (an order is never deleted: it is a financial record).
     store_item = models.ForeignKey(
         "catalog.StoreItem",
         on_delete=models.CASCADE,
@@ -55,14 +63,24 @@ class StockMovement(models.Model):
         db_index=False,
     )
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.CASCADE, related_name="+", db_index=False
+        "stores.Store",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(max_length=20, choices=MovementKind.choices)
     quantity = models.DecimalField(**QUANTITY)
     on_hand_after = models.DecimalField(**QUANTITY)
     ref = models.CharField(max_length=64, blank=True)
     order = models.ForeignKey(
-        "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # indexed for refund returns only (Meta): sales do not pay for it
+        db_constraint=False,
     )
     reason = models.CharField(max_length=300, blank=True)
     actor = models.ForeignKey(
@@ -86,6 +104,12 @@ class StockMovement(models.Model):
         ]
         indexes = [
             models.Index(fields=["store_item", "created_at"], name="stockmove_item_time"),
+            # What an order's refunds returned already (stock/sales.py stock_return_for_refund).
+            models.Index(
+                fields=["order"],
+                condition=Q(kind=MovementKind.REFUND_RETURN),
+                name="stockmove_order_returns",
+            ),
         ]
 
     def __str__(self) -> str:
