@@ -30,6 +30,31 @@ SECRET = "bench-connector-secret"
 NICE = ["nice", "-n", "10"]  # the back office beside the web (class _Backlog)
 
 
+def _cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU time used so far (user + system, Linux /proc) by the web (gunicorn's workers), the
+    database (every postgres process) and this load generator: where a request's cost goes on
+    a machine they share."""
+    tick = os.sysconf("SC_CLK_TCK")
+    web = db = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        if int(fields[1]) == server_pid:  # ppid: a gunicorn worker
+            web += used
+        elif comm.startswith("postgres"):
+            db += used
+    own = os.times()
+    return {"web": web, "database": db, "load generator": own.user + own.system}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -197,9 +222,11 @@ def main(count: int) -> None:
             with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
                 # not timed: every thread opens its connection, every gunicorn worker warms up
                 list(pool.map(lambda _: one(0 if make_body is None else -1), range(CONCURRENCY)))
+                cpu_before = _cpu_seconds(server.pid)
                 started = time.perf_counter()
                 results = list(pool.map(one, range(count)))
             wall = time.perf_counter() - started
+            cpu = {k: v - cpu_before[k] for k, v in _cpu_seconds(server.pid).items()}
             times = sorted(t for t, _ in results)
             return {
                 "name": name,
@@ -207,6 +234,7 @@ def main(count: int) -> None:
                 "p99": times[min(len(times) - 1, int(len(times) * 0.99))],
                 "rps": count / wall,
                 "errors": sum(1 for _, ok in results if not ok),
+                "cpu_ms": {k: v * 1000 / count for k, v in cpu.items()},
             }
 
         floor = run("floor (/livez)", "GET", "/livez", None, 200)
@@ -241,6 +269,10 @@ def main(count: int) -> None:
         )
     print(f"  identity p99 / floor p99 = {ident['p99'] / floor['p99']:.2f} (target <= 2)")
     print(f"  purchases p99 / floor p99 = {purch['p99'] / floor['p99']:.2f} (target <= 4)")
+    print("  CPU per request (ms; the three share the machine's cores):")
+    for r in (floor, ident, purch):
+        used = ", ".join(f"{k} {v:.1f}" for k, v in r["cpu_ms"].items())
+        print(f"    {r['name']:22} {sum(r['cpu_ms'].values()):5.1f}  ({used})")
     lfloor, lident, lpurch = loaded
     print(
         f"while 2 workers priced and charged the {count} orders above ({during} finished during "

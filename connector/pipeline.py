@@ -29,6 +29,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
 
+from jwo_console import heldwrites
 from jwo_console.bodies import read_capped_body
 from jwo_console.exceptions import ApplicationError
 from jwo_console.logging import request_id_var
@@ -56,6 +57,9 @@ class Route:
     serializer_class: type[serializers.Serializer]
     dedupe: Callable[[dict], str | None]
     calls_out: bool = False
+    # The handler reads, and writes only through jwo_console/heldwrites.py ``insert_or_hold``:
+    # its writes are held and go with the stored answer, one round trip (PostgreSQL).
+    holds_writes: bool = False
 
 
 def _is_json(content_type: str) -> bool:
@@ -120,7 +124,8 @@ class Call:
         return response
 
     def answer(self, http_status: int, body: dict, status: str, **kw: Any) -> JsonResponse:
-        """Store the answer on the stored request and send it."""
+        """Store the answer on the stored request (with the handler's held writes, if any:
+        ``held=``) and send it."""
         services.connector_request_answer(
             req=self.stored,
             status=status,
@@ -224,6 +229,12 @@ def run(
         if route.calls_out:
             http_status, answer_body = handler(data, serializer.context, raw)
             return call.answer(http_status, answer_body, RequestStatus.ANSWERED)
+        if route.holds_writes and heldwrites.can_hold():
+            # Reads in autocommit; the handler's writes held, then sent with the answer in one
+            # transaction and one round trip (all or nothing, as below).
+            with heldwrites.held_writes() as held:
+                http_status, answer_body = handler(data, serializer.context, raw)
+            return call.answer(http_status, answer_body, RequestStatus.ANSWERED, held=held)
         with transaction.atomic():
             http_status, answer_body = handler(data, serializer.context, raw)
             return call.answer(http_status, answer_body, RequestStatus.ANSWERED)
@@ -244,9 +255,10 @@ def endpoint(
     serializer_class: type[serializers.Serializer],
     dedupe: Callable[[dict], str | None],
     calls_out: bool = False,
+    holds_writes: bool = False,
 ) -> Callable[[Handler], Callable]:
     """Make a handler an endpoint: the view Django serves runs ``run`` with it."""
-    route = Route(name, serializer_class, dedupe, calls_out)
+    route = Route(name, serializer_class, dedupe, calls_out, holds_writes)
 
     def wrap(handler: Handler) -> Callable:
         @csrf_exempt

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from jwo_console.heldwrites import HeldWrites
+
 from .models import ConnectorRequest, RequestStatus, ScanResolution
 from .parsing import storable_text
 
@@ -234,24 +236,31 @@ def connector_request_answer(
     started: float,
     error: str = "",
     duplicate_of: ConnectorRequest | None = None,
+    held: HeldWrites | None = None,
 ) -> None:
+    """Store the answer on the request. ``held``: the handler's held writes
+    (jwo_console/heldwrites.py), sent with this UPDATE in one transaction and one round trip."""
     if connection.vendor == "postgresql":  # the hot path's last statement, without the ORM
         meta = ConnectorRequest._meta
+        sql = (
+            f'UPDATE "{meta.db_table}" SET status = %s, response_status = %s, '  # noqa: S608
+            "response_body = %s::jsonb, error = %s, duplicate_of_id = %s, "
+            "answered_at = now(), duration_ms = %s WHERE id = %s"
+        )
+        params = [
+            status,
+            http_status,
+            json.dumps(body),
+            error[:5000],
+            duplicate_of.pk if duplicate_of is not None else None,
+            int((time.monotonic() - started) * 1000),
+            req.pk,
+        ]
+        if held is not None and held.inserts:
+            held.flush(sql, params)
+            return
         with connection.cursor() as cursor:
-            cursor.execute(
-                f'UPDATE "{meta.db_table}" SET status = %s, response_status = %s, '  # noqa: S608
-                "response_body = %s::jsonb, error = %s, duplicate_of_id = %s, "
-                "answered_at = now(), duration_ms = %s WHERE id = %s",
-                [
-                    status,
-                    http_status,
-                    json.dumps(body),
-                    error[:5000],
-                    duplicate_of.pk if duplicate_of is not None else None,
-                    int((time.monotonic() - started) * 1000),
-                    req.pk,
-                ],
-            )
+            cursor.execute(sql, params)
         return
     ConnectorRequest.objects.filter(pk=req.pk).update(
         status=status,

@@ -37,7 +37,12 @@ def unknown_endpoint(request: HttpRequest, rest: str = "") -> JsonResponse:
     return refuse_unknown(request, Endpoint.UNKNOWN)
 
 
-@endpoint(Endpoint.IDENTITY_KEYS, IdentityKeysInput, dedupe=lambda d: d["authEvent"]["id"])
+@endpoint(
+    Endpoint.IDENTITY_KEYS,
+    IdentityKeysInput,
+    dedupe=lambda d: d["authEvent"]["id"],
+    holds_writes=True,
+)
 def identity_keys(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
     """VerifyIdentityKeys: 200 with ``visitorDetails`` opens the gate; 401 keeps it closed."""
     decision = gate_verify_identity_key(
@@ -56,6 +61,7 @@ def identity_keys(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
     Endpoint.PURCHASES,
     PurchasesInput,
     dedupe=lambda d: f"{d['storeId']}:{d['idempotentShoppingTripId']}",
+    holds_writes=True,
 )
 def purchases(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
     """CreatePurchases: 201 with our purchaseId at once (an empty cart too); pricing follows in

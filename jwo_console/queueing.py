@@ -9,8 +9,9 @@ import importlib
 import logging
 from typing import Any
 
-from django.db import transaction
 from kombu.exceptions import OperationalError
+
+from jwo_console import heldwrites
 
 logger = logging.getLogger(__name__)
 
@@ -32,5 +33,6 @@ def send_now(task_name: str, *args: Any, **log_ids: Any) -> bool:
 
 
 def send_on_commit(task_name: str, *args: Any, **log_ids: Any) -> None:
-    """Queue ``task_name`` after the surrounding transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: send_now(task_name, *args, **log_ids))
+    """Queue ``task_name`` after the surrounding transaction commits (at once outside one; after
+    the flush while a connector request holds its writes, jwo_console/heldwrites.py)."""
+    heldwrites.on_commit(lambda: send_now(task_name, *args, **log_ids))

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from catalog.models import Item, StoreItem
 from jwo_console.exceptions import ApplicationError
+from jwo_console.heldwrites import insert_or_hold, reserve_ids
 from jwo_console.queueing import send_on_commit
 from shoppers.models import Shopper
 from shoppers.services import gate_authorized_amount
@@ -45,7 +46,8 @@ class InvalidOrderTransition(ApplicationError):
 def order_event(
     *, order: Order, type: str, actor: AbstractBaseUser | None = None, **parameters: Any
 ) -> OrderEvent:
-    return OrderEvent.objects.create(order=order, type=type, actor=actor, parameters=parameters)
+    # held with the stored answer when a connector request holds its writes
+    return insert_or_hold(OrderEvent(order=order, type=type, actor=actor, parameters=parameters))
 
 
 def order_transition(
@@ -144,9 +146,13 @@ def order_create_from_purchase(
     try:
         # No savepoint inside the connector's transaction (two round trips saved): its dedupe
         # lets one request per trip get here; a concurrent twin fails its request, and the retry
-        # finds this order through the dedupe.
+        # finds this order through the dedupe. Through the connector the rows are held and go
+        # with the stored answer in one round trip (jwo_console/heldwrites.py): their ids are
+        # reserved first, so the order can name its trip and the answer its purchase id.
+        ids = reserve_ids(ShoppingTrip, Order)
         with transaction.atomic(savepoint=False):
-            trip = ShoppingTrip.objects.create(
+            trip = ShoppingTrip(
+                pk=ids[0] if ids else None,
                 store=mapping.store,
                 jwo_store_id=mapping.jwo_store_id,
                 trip_id=data["idempotentShoppingTripId"],
@@ -164,7 +170,9 @@ def order_create_from_purchase(
                 authorized_amount=card.authorized_amount if card else None,
                 authorized_amount_source=card.authorized_source if card else "",
             )
-            order = Order.objects.create(
+            insert_or_hold(trip)
+            order = Order(
+                pk=ids[1] if ids else None,
                 trip=trip,
                 store=mapping.store,
                 delegation_mode=mapping.delegation_mode,
@@ -173,6 +181,7 @@ def order_create_from_purchase(
                 next_action_at=_task_grace(timezone.now()),
                 purchase_id=purchase_id_for(trip),
             )
+            insert_or_hold(order)
             order_event(order=order, type="created", cart_lines=len(raw["cartItems"]), entry=entry)
             if trip.trip_policy != "CHARGE":
                 order_event(

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from jwo_console.heldwrites import insert_or_hold
 from jwo_console.money import quantize
 from stores.choices import FaRiskAction, FraudAbuseStrategy
 from stores.models import JwoStoreMapping
@@ -224,16 +225,19 @@ def gate_verify_identity_key(
     try:
         # One INSERT, no transaction or savepoint of its own (round trips saved on the gate's
         # hot path): the unique auth_event_id is the idempotency, and the connector's dedupe
-        # already lets one request per gate event get here.
-        decision = GateDecision.objects.create(
-            jwo_store_id=mapping.jwo_store_id,
-            auth_event_id=auth_event_id,
-            entry=EntryMethod.APP,
-            shopper=outcome.shopper,
-            admitted=outcome.admitted,
-            reason=outcome.reason,
-            detail=outcome.detail[:300],
-            event_time=event_time,
+        # already lets one request per gate event get here. Through the connector it is held
+        # and goes with the stored answer (jwo_console/heldwrites.py).
+        decision = insert_or_hold(
+            GateDecision(
+                jwo_store_id=mapping.jwo_store_id,
+                auth_event_id=auth_event_id,
+                entry=EntryMethod.APP,
+                shopper=outcome.shopper,
+                admitted=outcome.admitted,
+                reason=outcome.reason,
+                detail=outcome.detail[:300],
+                event_time=event_time,
+            )
         )
     except IntegrityError:
         if connection.in_atomic_block:
