@@ -129,9 +129,7 @@ def test_a_purchase_is_written_before_its_pricing_task_is_queued(mapping, monkey
     with CaptureQueriesContext(connection) as sent:
         response = post("/v1/order/purchases", body)
     assert response.status_code == 201, response.content
-    order = Order.objects.select_related("trip").get(
-        trip__trip_id=body["idempotentShoppingTripId"]
-    )
+    order = Order.objects.select_related("trip").get(trip__trip_id=body["idempotentShoppingTripId"])
     assert response.json() == {"purchaseId": order.purchase_id}
     assert order.purchase_id == f"JWO{order.trip_id:010d}"
     assert order.trip.cart_items[0]["id"] == "SKU-1"
