@@ -256,7 +256,7 @@ def connector_request_answer(
             int((time.monotonic() - started) * 1000),
             req.pk,
         ]
-        if held is not None and held.inserts:
+        if held is not None and (held.inserts or held.after):
             held.flush(sql, params)
             return
         with connection.cursor() as cursor:

@@ -15,6 +15,7 @@ and while writes are held any other write is refused before it reaches the datab
 saves, and the caller's transaction holds the writes together as before.
 """
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,6 +25,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Model
 from django.db.models.sql import InsertQuery
+
+logger = logging.getLogger(__name__)
 
 
 class HeldWriteRefused(RuntimeError):
@@ -68,7 +71,12 @@ class HeldWrites:
         self.inserts.clear()
         callbacks, self.after = self.after, []
         for callback in callbacks:
-            callback()
+            # Committed: nothing may fail the request now (its answer is stored). A callback
+            # only makes things sooner (a task queued); the sweep finds what it would have done.
+            try:
+                callback()
+            except Exception:
+                logger.exception("after-commit callback failed; the sweep will take over")
 
 
 _current: ContextVar[HeldWrites | None] = ContextVar("held_writes", default=None)

@@ -29,6 +29,15 @@ def send_now(task_name: str, *args: Any, **log_ids: Any) -> bool:
             "task %s not queued (%s); the sweep will run it", task_name, exc, extra=log_ids
         )
         return False
+    except Exception as exc:  # the broker refused it (Redis OOM, READONLY, MISCONF: not wrapped)
+        logger.error(
+            "task %s not queued (%s: %s); the sweep will run it",
+            task_name,
+            type(exc).__name__,
+            exc,
+            extra=log_ids,
+        )
+        return False
     return True
 
 

@@ -173,3 +173,35 @@ def test_while_writes_are_held_any_other_write_is_refused_before_it_is_sent(shop
         heldwrites.insert_or_hold(Shopper(email="held-too@example.com"))
     assert not Shopper.objects.filter(email__in=["sneaky@example.com", "held-too@example.com"])
     assert len(held.inserts) == 1  # held, never flushed: nothing was sent
+
+
+def test_a_task_that_cannot_be_queued_after_the_commit_leaves_the_purchase_answered(
+    mapping, monkeypatch
+):
+    # What comes after the commit only makes things sooner: a broker refusing the task (say
+    # Redis out of memory, an error kombu does not wrap) must not turn the committed purchase
+    # into a stored 500 whose retries could never be written again.
+    def refused(*args, **kwargs):
+        raise RuntimeError("OOM command not allowed when used memory > 'maxmemory'")
+
+    monkeypatch.setattr(queueing, "send_now", refused)
+    body = purchase()
+    response = post("/v1/order/purchases", body)
+    assert response.status_code == 201
+    order = Order.objects.get(trip__trip_id=body["idempotentShoppingTripId"])
+    assert response.json() == {"purchaseId": order.purchase_id}
+    stored = ConnectorRequest.objects.get(request_id=body["requestId"])
+    assert (stored.status, stored.response_status) == ("ANSWERED", 201)
+    assert order.next_action == "PRICE"  # the sweep prices it
+
+
+def test_a_broker_error_kombu_does_not_wrap_is_logged_not_raised(monkeypatch, caplog):
+    from jwo_console.celery import app
+
+    class Refusing:
+        def apply_async(self, args):
+            raise RuntimeError("READONLY You can't write against a read only replica.")
+
+    monkeypatch.setitem(app.tasks, "payments.tasks.order_advance_task", Refusing())
+    assert queueing.send_now("payments.tasks.order_advance_task", 1, None, order_id=1) is False
+    assert "READONLY" in caplog.text
