@@ -87,6 +87,7 @@ class RushFigures:
     largest_queue: dict = field(default_factory=dict)  # Redis queue -> longest seen
     email_delay: dict = field(default_factory=dict)  # kind -> (n, p50, p99) s
     gate_errors: int = 0
+    gate_failures: list = field(default_factory=list)  # the first few: endpoint, status, answer
     order_errors: int = 0
     task_errors: int = 0
     lost: int = 0
@@ -123,6 +124,7 @@ class RushRun(ChaosRun):
                 "JWO_SANDBOX_URL": f"http://{HOST}:{self.sandbox_port}/sandbox",
                 "JWO_SWEEP_SECONDS": "30",
                 "JWO_INTRADAY_SQS_QUEUE_NAME": "",  # no moto server: Amazon's reporting is off
+                "JWO_INTRADAY_S3_BUCKET": "",  # (its bucket listing too: it would ask real S3)
                 "JWO_EVENT_SQS_QUEUE_NAME": "",
                 "LOG_LEVEL": "WARNING",
                 "PORTAL_SIGNIN_RATE_PER_EMAIL": "1000/minute",
@@ -272,9 +274,12 @@ class RushRun(ChaosRun):
                 final.append(self.final_at[row["id"]] - start)
         f.cart_to_final = (len(final), pct(final, 0.5), pct(final, 0.99))
         f.cart_to_paid = (len(paid), pct(paid, 0.5), pct(paid, 0.99))
-        f.gate_errors = sum(
-            1 for o in rush for s in o.steps if s.status is None or s.status >= 500
-        ) + sum(1 for o in rush if o.admitted and o.purchase_status not in (200, 201))
+        failed = [s for o in rush for s in o.steps if s.status is None or s.status >= 500]
+        unanswered = [o for o in rush if o.admitted and o.purchase_status not in (200, 201)]
+        f.gate_errors = len(failed) + len(unanswered)
+        f.gate_failures = [f"{s.endpoint} {s.status}: {str(s.response)[:160]}" for s in failed][
+            :5
+        ] + [f"trip {o.trip_id}: purchase {o.purchase_status}" for o in unanswered][:5]
         trips = SandboxTrip.objects.filter(trip_id__in=list(sent))
         profile = dict(trips.values_list("trip_id", "card_profile"))
         # An order in ERROR whose card approves, in review, or never final, is an error.
@@ -359,6 +364,7 @@ class RushRun(ChaosRun):
                 f"{k} {sec(v) if isinstance(v, tuple) else v}" for k, v in f.email_delay.items()),
             f"  errors                       gate {f.gate_errors}, orders {f.order_errors}, "
             f"tasks {f.task_errors}",
+            *(f"    gate call failed: {failure}" for failure in f.gate_failures),
             f"  double captures              {r.double_captures}",
             f"  lost carts                   {f.lost}",
             f"  orders by state              {r.by_state}",
