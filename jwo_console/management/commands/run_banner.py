@@ -30,9 +30,10 @@ def banner_lines(base: str | None = None) -> list[str]:
         lines += [
             f"  Sandbox:         {base}/sandbox/  (What Amazon saw, Store gates, Fault injection)",
             f"  E-mails sent:    {base}/sandbox/outbox/",
-            "  Gate simulator:  first Catalog -> Sync Items for the store (Amazon's carts hold",
-            "                   synced items only), then .venv/bin/python manage.py simulate_trips",
-            "                   --store jwo-demo-store-2 --shoppers 20 --app-token demo-app-token-1",
+            "  Gate simulator:  first Catalog -> Sync Items for the store (Amazon's carts",
+            "                   hold synced items only), then:",
+            "    .venv/bin/python manage.py simulate_trips --store jwo-demo-store-2 "
+            "--shoppers 20 --app-token demo-app-token-1",
         ]
     lines += ["  Quieter or louder: JWO_RUN_VERBOSE=1 make run shows every request line.", "=" * 72]
     return lines
