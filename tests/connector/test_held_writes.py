@@ -196,6 +196,7 @@ def test_a_task_that_cannot_be_queued_after_the_commit_leaves_the_purchase_answe
 
 
 def test_a_broker_error_kombu_does_not_wrap_is_logged_not_raised(monkeypatch, caplog):
+    import payments.tasks  # noqa: F401  (registered first: the teardown puts it back)
     from jwo_console.celery import app
 
     class Refusing:
