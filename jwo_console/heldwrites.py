@@ -83,7 +83,7 @@ _current: ContextVar[HeldWrites | None] = ContextVar("held_writes", default=None
 
 
 def _reads_only(execute, sql, params, many, context):
-    if not sql.lstrip()[:6].upper().startswith("SELECT"):
+    if sql.lstrip()[:6].upper() != "SELECT":
         raise HeldWriteRefused(
             f"a write while writes are held (use insert_or_hold): {sql.lstrip()[:60]}"
         )
@@ -160,7 +160,3 @@ def insert_or_hold(obj: Model) -> Model:
     sql, params = _insert_sql(obj)
     held.inserts.append(_Held(sql, params, obj))
     return obj
-
-
-def held_now() -> HeldWrites | None:
-    return _current.get()
