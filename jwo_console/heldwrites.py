@@ -24,7 +24,8 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Model
-from django.db.models.sql import InsertQuery
+
+from .compiledsql import insert_sql
 
 logger = logging.getLogger(__name__)
 
@@ -134,20 +135,10 @@ def reserve_ids(*models: type[Model]) -> list[int] | None:
 
 def _insert_sql(obj: Model) -> tuple[str, tuple]:
     """The ORM's own INSERT of ``obj`` (its fields' defaults, auto_now and conversions), with
-    RETURNING of the primary key; compiled, not run. A primary key already set (``reserve_ids``)
-    is written; otherwise the table's sequence assigns it."""
-    meta = obj._meta
-    fields = [
-        f
-        for f in meta.local_concrete_fields
-        if not f.generated and (f is not meta.auto_field or obj.pk is not None)
-    ]
-    query = InsertQuery(obj.__class__)
-    query.insert_values(fields, [obj])
-    compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = [meta.pk]
-    ((sql, params),) = compiler.as_sql()
-    return sql, tuple(params)
+    RETURNING of the primary key; compiled once per model (jwo_console/compiledsql.py), not
+    run. A primary key already set (``reserve_ids``) is written; otherwise the table's sequence
+    assigns it."""
+    return insert_sql(obj, connection.alias)
 
 
 def insert_or_hold(obj: Model) -> Model:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from jwo_console.compiledsql import Compiled
 from jwo_console.heldwrites import insert_or_hold
 from jwo_console.money import quantize
 from stores.choices import FaRiskAction, FraudAbuseStrategy
@@ -119,21 +120,28 @@ def gate_authorize_card(
     return decision
 
 
+# The gate's reads, compiled once (jwo_console/compiledsql.py): the same SQL on every call.
+_scan_key_by_token = Compiled(
+    lambda token: (
+        AppScanKey.objects.select_related("shopper").filter(token=token).order_by("pk")[:1]
+    )
+)
+_card_decision_among = Compiled(
+    lambda ids: GateDecision.objects.filter(
+        auth_event_id__in=ids,
+        entry=EntryMethod.CARD,
+        admitted=True,
+        authorized_amount__isnull=False,
+    ).order_by("event_time", "pk")[:1]
+)
+
+
 def gate_authorized_amount(*, auth_event_ids: list[str]) -> GateDecision | None:
     """The admitting card decision among a trip's auth events (the first that carries an
     authorized amount): what the console answered at the gate, for the trip's record."""
     if not auth_event_ids:
         return None
-    return (
-        GateDecision.objects.filter(
-            auth_event_id__in=auth_event_ids,
-            entry=EntryMethod.CARD,
-            admitted=True,
-            authorized_amount__isnull=False,
-        )
-        .order_by("event_time", "pk")
-        .first()
-    )
+    return _card_decision_among.first(tuple(auth_event_ids))
 
 
 def shopper_for_key(*, identity_key: str, at: datetime) -> tuple[Shopper | None, str]:
@@ -142,7 +150,7 @@ def shopper_for_key(*, identity_key: str, at: datetime) -> tuple[Shopper | None,
         key = scankeys.decode_identity_key(identity_key, prefix=settings.JWO_SCAN_KEY_PREFIX)
     except scankeys.MalformedKey:
         return None, GateReason.MALFORMED_KEY
-    record = AppScanKey.objects.select_related("shopper").filter(token=key.token).first()
+    record = _scan_key_by_token.first(key.token)
     if record is None or record.issued_at != key.issued_at:
         return None, GateReason.UNKNOWN_KEY
     if at - record.issued_at > timedelta(seconds=settings.JWO_SCAN_KEY_MAX_AGE_SECONDS):
@@ -195,7 +203,7 @@ def _decide(*, identity_key: str, event_time: datetime, mapping: JwoStoreMapping
         return GateOutcome(False, GateReason.WRONG_PREFIX, None, str(exc))
     except scankeys.MalformedKey as exc:
         return GateOutcome(False, GateReason.MALFORMED_KEY, None, str(exc))
-    record = AppScanKey.objects.select_related("shopper").filter(token=key.token).first()
+    record = _scan_key_by_token.first(key.token)
     if record is None or record.issued_at != key.issued_at:
         return GateOutcome(False, GateReason.UNKNOWN_KEY, None, "no such code was issued")
     shopper = record.shopper

@@ -1,0 +1,162 @@
+"""The gate's hot queries compiled once, not on every call.
+
+A gate call spends more of its server time turning querysets into SQL (Django's compiler) than
+PostgreSQL spends answering them: the decision's read and the rows it writes are the same SQL
+on every call with different values. Here each is compiled by the ORM itself the first time a
+connection meets it, and afterwards only the values change:
+
+- ``Compiled(build)``: a read. ``build(*args)`` returns the queryset; the first call compiles it
+  and finds where each argument went in the parameters (by identity: the arguments must be the
+  very ``str`` objects the lookup passes through, as CharField and TextField lookups do; a
+  tuple argument for ``__in`` is compiled per length). Later calls run the same SQL with the
+  new values and build the instances as the ORM's own iterator does (``from_db``, converters,
+  ``select_related`` populators). A queryset whose parameters cannot all be placed falls back to
+  the ORM on every call: slower, never different.
+- ``insert_sql(obj)``: a one-row ``INSERT … RETURNING pk``, compiled once per model and field
+  set; each call only prepares the values (``pre_save`` and ``get_db_prep_save``, as the ORM's
+  compiler does). A value that is an expression falls back to the full compile.
+
+Cached per database connection object (each thread has its own), so nothing is shared between
+threads. The SQL text does not depend on the session, so a reconnect keeps it.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.sql import InsertQuery
+
+M = TypeVar("M", bound=Model)
+_CACHE_ATTR = "_jwo_compiled_sql"
+_UNPLACEABLE = object()
+
+
+def _cache(alias: str) -> dict:
+    conn = connections[alias]
+    cache = conn.__dict__.get(_CACHE_ATTR)
+    if cache is None:
+        cache = conn.__dict__[_CACHE_ATTR] = {}
+    return cache
+
+
+def _flat(args: Sequence[Any]) -> list[Any]:
+    out: list[Any] = []
+    for arg in args:
+        out.extend(arg) if isinstance(arg, tuple) else out.append(arg)
+    return out
+
+
+class _Plan:
+    __slots__ = ("compiler", "db", "params", "slots", "sql")
+
+    def __init__(self, sql: str, params: list, slots: list[int], compiler: Any, db: str) -> None:
+        self.sql, self.params, self.slots, self.compiler, self.db = sql, params, slots, compiler, db
+
+
+class Compiled(Generic[M]):
+    """A read compiled once per connection; see the module's docstring."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]], using: str = "default") -> None:
+        self.build = build
+        self.using = using  # the queryset is not built again once compiled, so not asked
+
+    def _plan(self, args: tuple) -> _Plan | None:
+        shape = (id(self), tuple(len(a) if isinstance(a, tuple) else -1 for a in args))
+        cache = _cache(self.using)
+        plan = cache.get(shape)
+        if plan is None:
+            qs = self.build(*args).using(self.using)
+            plan = self._compile(qs, args)
+            if plan is None:  # this call's values are ambiguous (a repeat): the ORM, uncached
+                return None
+            cache[shape] = plan
+        return None if plan is _UNPLACEABLE else plan
+
+    @staticmethod
+    def _compile(qs: QuerySet, args: tuple) -> Any:
+        """A plan; ``_UNPLACEABLE`` when this queryset can never be cached; None when only these
+        values can't be placed (two equal arguments, or one that is also a constant)."""
+        plain = (
+            qs._iterable_class is ModelIterable
+            and not qs._prefetch_related_lookups
+            and not qs._known_related_objects
+            and not qs.query.annotation_select
+            and not qs.query.extra_select
+        )
+        flat = _flat(args)
+        if not plain or not all(isinstance(v, str) for v in flat):
+            return _UNPLACEABLE
+        compiler = qs.query.get_compiler(using=qs.db)
+        sql, params = compiler.as_sql()
+        params = list(params)
+        slots = []
+        for value in flat:
+            found = [i for i, p in enumerate(params) if p is value]
+            if len(found) != 1 or found[0] in slots:
+                return None
+            slots.append(found[0])
+        return _Plan(sql, params, slots, compiler, qs.db)
+
+    def all(self, *args: Any) -> list[M]:
+        plan = self._plan(args)
+        if plan is None:
+            return list(self.build(*args))
+        params = list(plan.params)
+        for slot, value in zip(plan.slots, _flat(args), strict=True):
+            params[slot] = value
+        with connections[plan.db].cursor() as cursor:
+            cursor.execute(plan.sql, params)
+            rows = cursor.fetchall()
+        if not rows:
+            return []
+        compiler = plan.compiler
+        select, klass_info = compiler.select, compiler.klass_info
+        model_cls = klass_info["model"]
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        init_list = [f[0].target.attname for f in select[start:end]]
+        populators = get_related_populators(klass_info, select, plan.db)
+        found = []
+        for row in compiler.results_iter([rows]):
+            obj = model_cls.from_db(plan.db, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            found.append(obj)
+        return found
+
+    def first(self, *args: Any) -> M | None:
+        """The first row (the queryset's own order and slice: build it with ``[:1]``)."""
+        found = self.all(*args)
+        return found[0] if found else None
+
+
+def insert_sql(obj: Model, alias: str = "default") -> tuple[str, tuple]:
+    """The ORM's own INSERT of ``obj`` with RETURNING of the primary key, compiled, not run. A
+    primary key already set is written; otherwise the table's sequence assigns it."""
+    meta = obj._meta
+    fields = [
+        f
+        for f in meta.local_concrete_fields
+        if not f.generated and (f is not meta.auto_field or obj.pk is not None)
+    ]
+    key = ("insert", obj.__class__, tuple(f.attname for f in fields))
+    cache = _cache(alias)
+    cached = cache.get(key)
+    if cached is not None:
+        sql, compiler = cached
+        values = [compiler.prepare_value(f, compiler.pre_save_val(f, obj)) for f in fields]
+        if not any(hasattr(v, "as_sql") for v in values):
+            return sql, tuple(values)
+    query = InsertQuery(obj.__class__)
+    query.insert_values(fields, [obj])
+    compiler = query.get_compiler(using=alias)
+    compiler.returning_fields = [meta.pk]
+    ((sql, params),) = compiler.as_sql()
+    plain = len(params) == len(fields) and not any(
+        hasattr(f, "get_placeholder") or hasattr(p, "as_sql")
+        for f, p in zip(fields, params, strict=False)
+    )
+    if plain and cached is None:
+        cache[key] = (sql, compiler)
+    return sql, tuple(params)

@@ -1,0 +1,166 @@
+"""Hot queries compiled once (jwo_console/compiledsql.py): the same rows and instances as the
+ORM's own, one compile per connection, and the ORM itself whenever a query cannot be reused."""
+
+import threading
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+from django.db.models.sql.compiler import SQLCompiler, SQLInsertCompiler
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from jwo_console.compiledsql import Compiled, insert_sql
+from shoppers.choices import EntryMethod
+from shoppers.models import AppScanKey, GateDecision, Shopper
+
+pytestmark = pytest.mark.django_db
+
+by_token = Compiled(
+    lambda token: (
+        AppScanKey.objects.select_related("shopper").filter(token=token).order_by("pk")[:1]
+    )
+)
+card_among = Compiled(
+    lambda ids: GateDecision.objects.filter(
+        auth_event_id__in=ids, entry=EntryMethod.CARD, admitted=True
+    ).order_by("event_time", "pk")
+)
+
+
+@pytest.fixture
+def compiles(monkeypatch):
+    """How many times Django's compiler turned a SELECT into SQL."""
+    counted = {"n": 0}
+    original = SQLCompiler.as_sql
+
+    def counting(self, *args, **kwargs):
+        if type(self) is not SQLInsertCompiler:
+            counted["n"] += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    return counted
+
+
+def _keys(count: int) -> list[AppScanKey]:
+    shopper = Shopper.objects.create(email=f"c{uuid.uuid4().hex[:6]}@example.com", name="C")
+    now = timezone.now().replace(microsecond=0)
+    return [
+        AppScanKey.objects.create(shopper=shopper, token=uuid.uuid4().hex, issued_at=now)
+        for _ in range(count)
+    ]
+
+
+def _decision(event_id: str, minutes: int, admitted: bool = True) -> GateDecision:
+    return GateDecision.objects.create(
+        jwo_store_id="jwo-c",
+        auth_event_id=event_id,
+        entry=EntryMethod.CARD,
+        admitted=admitted,
+        reason="ADMITTED",
+        authorized_amount=Decimal("25.00"),
+        currency="USD",
+        risks=["ExpiredCard"],
+        event_time=timezone.now() - timedelta(minutes=minutes),
+    )
+
+
+def test_a_read_returns_what_the_orm_returns_with_its_related_row(compiles):
+    keys = _keys(3)
+    for key in keys:
+        mine = by_token.first(key.token)
+        theirs = AppScanKey.objects.select_related("shopper").get(pk=key.pk)
+        assert mine.pk == theirs.pk and mine.issued_at == theirs.issued_at
+        assert mine.issued_at.tzinfo is not None
+        assert mine._state.adding is False and mine._state.db == "default"
+        assert "shopper" in mine._state.fields_cache  # select_related: no query for it
+        with CaptureQueriesContext(connection) as queries:
+            assert mine.shopper.email == theirs.shopper.email
+        assert len(queries) == 0
+    assert by_token.first("no-such-token") is None
+
+
+def test_it_is_compiled_once_and_then_one_query_each(compiles):
+    keys = _keys(4)
+    by_token.first(keys[0].token)  # may compile (or this connection already has it)
+    compiles["n"] = 0
+    with CaptureQueriesContext(connection) as queries:
+        found = [by_token.first(k.token) for k in keys]
+    assert [f.pk for f in found] == [k.pk for k in keys]
+    assert compiles["n"] == 0
+    assert len(queries) == 4
+
+
+def test_an_in_list_is_compiled_per_length_and_keeps_its_order_and_filters():
+    _decision("ev-a", 5)
+    _decision("ev-b", 10)
+    _decision("ev-c", 1, admitted=False)  # the constant filter (admitted) still applies
+    assert [d.auth_event_id for d in card_among.all(("ev-a", "ev-b", "ev-c"))] == [
+        "ev-b",
+        "ev-a",
+    ]
+    assert [d.auth_event_id for d in card_among.all(("ev-a",))] == ["ev-a"]
+    assert [d.auth_event_id for d in card_among.all(("ev-c", "ev-a"))] == ["ev-a"]
+    found = card_among.all(("ev-b", "ev-x"))
+    assert [d.auth_event_id for d in found] == ["ev-b"]
+    assert found[0].risks == ["ExpiredCard"]  # a JSON column through the ORM's converters
+    assert found[0].authorized_amount == Decimal("25.00")
+
+
+def test_values_it_cannot_place_fall_back_to_the_orm(compiles):
+    _decision("ev-d", 5)
+    # The same value twice: the lookup drops the repeat, so the parameters can't be placed.
+    assert [d.auth_event_id for d in card_among.all(("ev-d", "ev-d"))] == ["ev-d"]
+    assert [d.auth_event_id for d in card_among.all(("ev-x", "ev-d"))] == ["ev-d"]
+    by_number = Compiled(lambda pk: GateDecision.objects.filter(pk=pk))
+    first = GateDecision.objects.get(auth_event_id="ev-d")
+    compiles["n"] = 0
+    assert [d.pk for d in by_number.all(first.pk)] == [first.pk]  # not a str: always the ORM
+    assert [d.pk for d in by_number.all(first.pk)] == [first.pk]
+    assert compiles["n"] == 2
+
+
+def test_each_thread_compiles_on_its_own_connection():
+    keys = _keys(1)
+    by_token.first(keys[0].token)
+    seen = {}
+
+    def other():
+        seen["cache"] = connections["default"].__dict__.get("_jwo_compiled_sql")
+        connections.close_all()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert seen["cache"] is None
+    assert connections["default"].__dict__.get("_jwo_compiled_sql")
+
+
+def test_an_insert_is_compiled_once_and_prepares_each_rows_values():
+    def decision(event_id: str) -> GateDecision:
+        return GateDecision(
+            jwo_store_id="jwo-c",
+            auth_event_id=event_id,
+            entry=EntryMethod.APP,
+            admitted=True,
+            reason="ADMITTED",
+            risks=["BadDebt"],
+            authorized_amount=Decimal("12.50"),
+            currency="USD",
+            event_time=timezone.now(),
+        )
+
+    first_sql, first_params = insert_sql(decision("ins-1"))
+    sql, params = insert_sql(decision("ins-2"))
+    assert sql == first_sql and "RETURNING" in sql
+    assert "ins-2" in params and "ins-1" not in params
+    assert len(params) == len(first_params) == sql.count("%s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        pk = cursor.fetchone()[0]
+    saved = GateDecision.objects.get(pk=pk)
+    assert saved.auth_event_id == "ins-2" and saved.risks == ["BadDebt"]
+    assert saved.authorized_amount == Decimal("12.50") and saved.decided_at is not None
