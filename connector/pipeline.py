@@ -5,7 +5,8 @@
 1. read — the method (405) and the size (413, never holding more than the cap);
 2. secret — ``X-JWO-Connector-Secret`` (401);
 3. shape — JSON by content type (415) and read strictly (400, connector/parsing.py), the store's
-   rate (429 with Retry-After), the serializer's shape and enums (400 naming the field and why);
+   rate (429 with Retry-After), the serializer's shape and enums (400 naming the field and why;
+   a well-formed gate call is accepted in plain Python first, the serializer judging the rest);
 4. store and dedupe — the request stored, then deduplicated: a duplicate gets the original
    answer; the same key with a different payload gets 409 and is kept for review;
 5. answer — the handler (a domain service) and the stored answer, committed together (or, for
@@ -60,6 +61,9 @@ class Route:
     # The handler reads, and writes only through jwo_console/heldwrites.py ``insert_or_hold``:
     # its writes are held and go with the stored answer, one round trip (PostgreSQL).
     holds_writes: bool = False
+    # A plain-Python accept for a well-formed body (connector/serializers.py "without DRF"):
+    # (validated data, context), or None to let the serializer decide.
+    fast: Callable[[Any], tuple[dict, dict] | None] | None = None
 
 
 def _is_json(content_type: str) -> bool:
@@ -181,18 +185,22 @@ def run(
             with_raw=True,
             extra_headers={"Retry-After": str(wait)},
         )
-    serializer = route.serializer_class(data=raw, context={})
-    try:
-        valid = serializer.is_valid()
-    except (ValueError, OverflowError, OSError) as exc:  # e.g. a date beyond year 9999
-        answer = refusal("", f"the request could not be read ({str(exc)[:120]})")
-        return call.refuse(400, answer, RequestStatus.INVALID, with_raw=True)
-    if not valid:
-        errors = flatten_errors(serializer.errors)
-        message = "; ".join(f"{e['field']}: {e['error']}" for e in errors)
-        answer = {"message": message, "errors": errors}
-        return call.refuse(400, answer, RequestStatus.INVALID, with_raw=True)
-    data = serializer.validated_data
+    accepted = route.fast(raw) if route.fast is not None else None
+    if accepted is not None:
+        data, context = accepted
+    else:
+        serializer = route.serializer_class(data=raw, context={})
+        try:
+            valid = serializer.is_valid()
+        except (ValueError, OverflowError, OSError) as exc:  # e.g. a date beyond year 9999
+            answer = refusal("", f"the request could not be read ({str(exc)[:120]})")
+            return call.refuse(400, answer, RequestStatus.INVALID, with_raw=True)
+        if not valid:
+            errors = flatten_errors(serializer.errors)
+            message = "; ".join(f"{e['field']}: {e['error']}" for e in errors)
+            answer = {"message": message, "errors": errors}
+            return call.refuse(400, answer, RequestStatus.INVALID, with_raw=True)
+        data, context = serializer.validated_data, serializer.context
     request_id_var.set(str(raw.get("requestId", "-")))
 
     # 4. store and dedupe
@@ -227,16 +235,16 @@ def run(
         # The domain work and the stored answer commit together: one commit, and a crash leaves
         # only the stored request, whose key a retry can take over.
         if route.calls_out:
-            http_status, answer_body = handler(data, serializer.context, raw)
+            http_status, answer_body = handler(data, context, raw)
             return call.answer(http_status, answer_body, RequestStatus.ANSWERED)
         if route.holds_writes and heldwrites.can_hold():
             # Reads in autocommit; the handler's writes held, then sent with the answer in one
             # transaction and one round trip (all or nothing, as below).
             with heldwrites.held_writes() as held:
-                http_status, answer_body = handler(data, serializer.context, raw)
+                http_status, answer_body = handler(data, context, raw)
             return call.answer(http_status, answer_body, RequestStatus.ANSWERED, held=held)
         with transaction.atomic():
-            http_status, answer_body = handler(data, serializer.context, raw)
+            http_status, answer_body = handler(data, context, raw)
             return call.answer(http_status, answer_body, RequestStatus.ANSWERED)
     except ApplicationError as exc:
         return call.answer(400, {"message": exc.message}, RequestStatus.INVALID)
@@ -256,9 +264,10 @@ def endpoint(
     dedupe: Callable[[dict], str | None],
     calls_out: bool = False,
     holds_writes: bool = False,
+    fast: Callable[[Any], tuple[dict, dict] | None] | None = None,
 ) -> Callable[[Handler], Callable]:
     """Make a handler an endpoint: the view Django serves runs ``run`` with it."""
-    route = Route(name, serializer_class, dedupe, calls_out, holds_writes)
+    route = Route(name, serializer_class, dedupe, calls_out, holds_writes, fast)
 
     def wrap(handler: Handler) -> Callable:
         @csrf_exempt

@@ -402,3 +402,158 @@ class ScanDetailsInput(serializers.Serializer):
     requestId = serializers.CharField(validators=[UUID], required=False)
     storeId = StoreIdField()
     scanResult = ScanResultInput()
+
+
+# --- The common case without DRF -----------------------------------------------------------
+# A gate call's body is almost always well formed. ``identity_keys_fast`` and ``purchases_fast``
+# accept such a body in plain Python and return (validated data, context) exactly as the
+# serializers above would (tests/connector/test_properties.py holds them to it); at the first
+# doubt they return None and the serializer decides — every refusal, and its message, is DRF's.
+# A spelling the FAQ also shows (``eventTimestamp``, ``authLocation``), a number where a
+# string is expected, whitespace to trim, non-ASCII text: all left to the serializer.
+
+_DATETIME = serializers.DateTimeField()
+_CART = CartItemsField()
+_UUID_TEXT = re.compile(UUID.regex.pattern)
+
+
+def _plain(value, limit: int) -> bool:
+    return (
+        type(value) is str
+        and 0 < len(value) <= limit
+        and value.isascii()
+        and "\x00" not in value
+        and value.strip() == value
+    )
+
+
+def _when(value):
+    """A DateTimeField's value, or None (the serializer will say why)."""
+    if type(value) is not str:
+        return None
+    try:
+        return _DATETIME.to_internal_value(value)
+    except (serializers.ValidationError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _enum_ok(value, enum: str) -> bool:
+    return type(value) is str and value in allowed(enum)
+
+
+def _mapped(value) -> object | None:
+    return active_mapping(value) if _plain(value, 255) else None
+
+
+def identity_keys_fast(raw) -> tuple[dict, dict] | None:
+    """IdentityKeysInput's verdict on a well-formed body, without DRF; None: ask DRF."""
+    if type(raw) is not dict:
+        return None
+    request_id, key, event = raw.get("requestId"), raw.get("identityKey"), raw.get("authEvent")
+    if not (_plain(request_id, 10_000) and _UUID_TEXT.match(request_id)):
+        return None
+    if not _plain(key, 1000) or type(event) is not dict:
+        return None
+    try:
+        base64.b64decode(key, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    event_id, location = event.get("id"), event.get("location")
+    if not (_plain(event_id, 255) and _UUID_TEXT.match(event_id)):
+        return None
+    if not _enum_ok(location, "LOCATION"):
+        return None
+    timestamp = _when(event.get("timestamp"))
+    if timestamp is None:
+        return None
+    data = {
+        "requestId": request_id,
+        "identityKey": key,
+        "storeId": raw.get("storeId"),
+        "authEvent": {"id": event_id, "timestamp": timestamp, "location": location},
+    }
+    if "keyChannel" in raw:
+        if not _enum_ok(raw["keyChannel"], "KEY_CHANNEL"):
+            return None
+        data["keyChannel"] = raw["keyChannel"]
+    mapping = _mapped(data["storeId"])
+    if mapping is None:
+        return None
+    return data, {"mapping": mapping}
+
+
+def _id_object(value) -> dict | None:
+    if type(value) is not dict or not _plain(value.get("id"), 255):
+        return None
+    return {"id": value["id"]}
+
+
+def _purchase_event(event) -> dict | None:
+    if type(event) is not dict or "eventTimestamp" in event or "authLocation" in event:
+        return None
+    if not _plain(event.get("id"), 255) or not _enum_ok(event.get("payloadType"), "PAYLOAD_TYPE"):
+        return None
+    clean = {"id": event["id"], "payloadType": event["payloadType"]}
+    if "timestamp" in event:
+        if (clean_time := _when(event["timestamp"])) is None:
+            return None
+        clean["timestamp"] = clean_time
+    if "location" in event:
+        if not _enum_ok(event["location"], "LOCATION"):
+            return None
+        clean["location"] = event["location"]
+    if "scanResult" in event:
+        scan = event["scanResult"]
+        if type(scan) is not dict or not _plain(scan.get("id"), 255):
+            return None
+        if not _enum_ok(scan.get("type"), "SCAN_RESULT_TYPE"):
+            return None
+        clean["scanResult"] = {"id": scan["id"], "type": scan["type"]}
+    return clean
+
+
+def purchases_fast(raw) -> tuple[dict, dict] | None:
+    """PurchasesInput's verdict on a well-formed body, without DRF; None: ask DRF."""
+    if type(raw) is not dict:
+        return None
+    request_id, trip_id, trip = (
+        raw.get("requestId"),
+        raw.get("idempotentShoppingTripId"),
+        raw.get("shoppingTrip"),
+    )
+    if not (_plain(request_id, 10_000) and _UUID_TEXT.match(request_id)):
+        return None
+    if not _plain(trip_id, 255) or type(trip) is not dict:
+        return None
+    start, end, events = _when(trip.get("startTime")), _when(trip.get("endTime")), None
+    if start is None or end is None or end < start:
+        return None
+    if type(trip.get("authEvents")) is not list or not trip["authEvents"]:
+        return None
+    events = [_purchase_event(e) for e in trip["authEvents"]]
+    if any(e is None for e in events):
+        return None
+    try:
+        cart = _CART.to_internal_value(raw.get("cartItems"))
+    except serializers.ValidationError:
+        return None
+    data = {
+        "requestId": request_id,
+        "idempotentShoppingTripId": trip_id,
+        "storeId": raw.get("storeId"),
+        "shoppingTrip": {"startTime": start, "endTime": end, "authEvents": events},
+        "cartItems": cart,
+    }
+    for name in ("shopperIdentity", "paymentSource"):
+        if name in raw:
+            if (found := _id_object(raw[name])) is None:
+                return None
+            data[name] = found
+    if "shopperDeviceId" in raw:
+        if not _plain(raw["shopperDeviceId"], 255):
+            return None
+        data["shopperDeviceId"] = raw["shopperDeviceId"]
+    mapping = _mapped(data["storeId"])
+    if mapping is None:
+        return None
+    return data, {"mapping": mapping}

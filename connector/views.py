@@ -27,6 +27,8 @@ from .serializers import (
     ScanDetailsInput,
     ScanInput,
     ShopperAuthorizationInput,
+    identity_keys_fast,
+    purchases_fast,
 )
 
 
@@ -42,6 +44,7 @@ def unknown_endpoint(request: HttpRequest, rest: str = "") -> JsonResponse:
     IdentityKeysInput,
     dedupe=lambda d: d["authEvent"]["id"],
     holds_writes=True,
+    fast=identity_keys_fast,
 )
 def identity_keys(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
     """VerifyIdentityKeys: 200 with ``visitorDetails`` opens the gate; 401 keeps it closed."""
@@ -62,6 +65,7 @@ def identity_keys(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
     PurchasesInput,
     dedupe=lambda d: f"{d['storeId']}:{d['idempotentShoppingTripId']}",
     holds_writes=True,
+    fast=purchases_fast,
 )
 def purchases(data: dict, context: dict, raw: dict) -> tuple[int, dict]:
     """CreatePurchases: 201 with our purchaseId at once (an empty cart too); pricing follows in

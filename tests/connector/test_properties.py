@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from connector.parsing import BodyRefused, parse_body, storable_text
@@ -258,3 +258,216 @@ def test_the_fast_cart_check_agrees_with_the_drf_shape(items):
     assert fast_ok == slow_ok, (fast.errors, slow.errors)
     if not fast_ok and not duplicate:
         assert flatten_errors(fast.errors) == flatten_errors(slow.errors)
+
+
+# --- The plain-Python accept of a well-formed gate call (connector/serializers.py) -----------
+GOOD_IDENTITY = {
+    "requestId": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+    "identityKey": "SldPSU1BRzE4YmMwNTU0ZDA0NWE0OGIyOWFmYTllMmFhYWMxNGFl",
+    "storeId": "jwo-fast",
+    "authEvent": {
+        "id": "11111111-2222-3333-4444-555555555555",
+        "timestamp": "2026-11-23T17:00:00Z",
+        "location": "ENTRY",
+    },
+    "keyChannel": "OPTICAL",
+}
+GOOD_PURCHASE = {
+    "requestId": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+    "idempotentShoppingTripId": "trip-1",
+    "storeId": "jwo-fast",
+    "shoppingTrip": {
+        "startTime": "2026-11-23T17:00:00Z",
+        "endTime": "2026-11-23T18:05:00.250+01:00",
+        "authEvents": [
+            {"id": "e1", "payloadType": "FINANCIAL", "timestamp": "2026-11-23T17:00:00Z"},
+            {"id": "e2", "payloadType": "SCAN_CODE", "scanResult": {"id": "L1", "type": "LOYALTY"}},
+        ],
+    },
+    "cartItems": [
+        {"id": "SKU-1", "type": "SKU", "quantity": {"value": "1.0", "unit": "unit"}},
+        {"id": "012345", "type": "SCANCODE", "quantity": {"value": "0.25", "unit": "kg"}},
+    ],
+    "shopperIdentity": {"id": "shopper-1"},
+    "paymentSource": {"id": "card-1"},
+    "shopperDeviceId": "device-1",
+}
+near_values = st.one_of(
+    scalars,
+    st.sampled_from(
+        [
+            " padded ",
+            "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+            "a1b2c3d4-e5f6-7890-abcd-ef1234567890\n",
+            "2026-11-23T17:00:00Z",
+            "2026-11-23T18:00:00",
+            "1700000000",
+            "ENTRY",
+            "MANUAL_IN_STORE",
+            "OPTICAL",
+            "FINANCIAL",
+            "LOYALTY",
+            "jwo-fast",
+            "jwo-elsewhere",
+            "not base64!",
+            "é",
+            "a\x00b",
+            "\ud800",
+        ]
+    ),
+    st.dictionaries(st.sampled_from(["id", "type", "value"]), scalars, max_size=2),
+    st.lists(scalars, max_size=2),
+)
+# A mutation: a path into the body and what to do there (drop it, or put a value).
+paths = st.lists(
+    st.sampled_from(
+        [
+            "requestId",
+            "identityKey",
+            "storeId",
+            "keyChannel",
+            "authEvent",
+            "authEvent.id",
+            "authEvent.timestamp",
+            "authEvent.eventTimestamp",
+            "authEvent.location",
+            "authEvent.authLocation",
+            "idempotentShoppingTripId",
+            "shoppingTrip",
+            "shoppingTrip.startTime",
+            "shoppingTrip.endTime",
+            "shoppingTrip.authEvents",
+            "shoppingTrip.authEvents.0",
+            "shoppingTrip.authEvents.0.id",
+            "shoppingTrip.authEvents.0.payloadType",
+            "shoppingTrip.authEvents.0.timestamp",
+            "shoppingTrip.authEvents.0.location",
+            "shoppingTrip.authEvents.1.scanResult",
+            "shoppingTrip.authEvents.1.scanResult.type",
+            "shoppingTrip.authEvents.1.eventTimestamp",
+            "cartItems",
+            "cartItems.0.quantity.value",
+            "cartItems.1.id",
+            "shopperIdentity",
+            "shopperIdentity.id",
+            "paymentSource",
+            "shopperDeviceId",
+        ]
+    ),
+    max_size=3,
+)
+
+
+TRANSFORMS = {
+    "pad": lambda v: f" {v} ",
+    "newline": lambda v: f"{v}\n",
+    "upper": str.upper,
+    "lower": str.lower,
+    "accent": lambda v: f"{v}é",
+    "earlier": lambda v: "2026-11-23T16:00:00Z",
+    "same-instant": lambda v: "2026-11-23T18:00:00+01:00",
+    "naive": lambda v: "2026-11-23T17:00:00",
+    "long": lambda v: v * 300,
+    "number": lambda v: 7,
+}
+transforms = st.sampled_from(sorted(TRANSFORMS)).map(lambda name: ("transform", name))
+
+
+def _mutate(body, path: str, value, drop: bool):
+    *parents, last = path.split(".")
+    node = body
+    for part in parents:
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                return
+            node = node[int(part)]
+        else:
+            node = node.get(part)
+        if not isinstance(node, dict | list):
+            return
+    if isinstance(node, list):
+        if last.isdigit() and int(last) < len(node):
+            node[int(last)] = value
+    elif drop:
+        node.pop(last, None)
+    elif isinstance(value, tuple):  # a change of what is there
+        if isinstance(node.get(last), str):
+            node[last] = TRANSFORMS[value[1]](node[last])
+    else:
+        node[last] = value
+
+
+def _plain_data(value):
+    if isinstance(value, dict):
+        return {k: _plain_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_data(v) for v in value]
+    return value
+
+
+@pytest.fixture
+def fast_store():
+    from tests.factories import JwoStoreMappingFactory
+
+    return JwoStoreMappingFactory(jwo_store_id="jwo-fast")
+
+
+@pytest.mark.django_db
+def test_the_fast_accept_takes_the_well_formed_bodies(fast_store):
+    from connector.serializers import identity_keys_fast, purchases_fast
+
+    for fast, good in ((identity_keys_fast, GOOD_IDENTITY), (purchases_fast, GOOD_PURCHASE)):
+        accepted = fast(json.loads(json.dumps(good)))
+        assert accepted is not None
+        assert accepted[1]["mapping"].pk == fast_store.pk
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.booleans(),
+    st.lists(
+        st.tuples(paths, st.one_of(transforms, transforms, near_values), st.booleans()),
+        max_size=3,
+    ),
+)
+@example(True, [(["shoppingTrip.endTime"], ("transform", "earlier"), False)])
+@example(True, [(["shoppingTrip.startTime"], ("transform", "same-instant"), False)])
+@example(False, [(["authEvent.timestamp"], ("transform", "naive"), False)])
+@example(False, [(["identityKey"], ("transform", "long"), False)])
+@example(True, [(["idempotentShoppingTripId"], ("transform", "long"), False)])
+def test_the_fast_accept_agrees_with_the_serializers(fast_store, purchase, mutations):
+    """Whatever a body holds, the plain-Python accept either leaves it to DRF (None) or gives
+    exactly the data and the mapping the serializer would: it never admits what DRF refuses."""
+    from connector.serializers import identity_keys_fast, purchases_fast
+
+    fast, shape, good = (
+        (purchases_fast, PurchasesInput, GOOD_PURCHASE)
+        if purchase
+        else (identity_keys_fast, IdentityKeysInput, GOOD_IDENTITY)
+    )
+    body = json.loads(json.dumps(good))
+    for chosen, value, drop in mutations:
+        for path in chosen:
+            copied = value if isinstance(value, tuple) else json.loads(json.dumps(value))
+            _mutate(body, path, copied, drop and not isinstance(value, tuple))
+    # What the pipeline hands both: the body as connector/parsing.py reads it (a NUL or a lone
+    # surrogate is refused there, before either sees it).
+    try:
+        parsed = parse_body(json.dumps(body).encode("utf-8", "surrogatepass"), max_depth=32)
+    except BodyRefused:
+        return
+    accepted = fast(json.loads(json.dumps(parsed)))
+    serializer = shape(data=parsed, context={})
+    try:
+        valid = serializer.is_valid()
+    except (ValueError, OverflowError, OSError):
+        valid = False
+    if accepted is None:
+        return
+    assert valid, serializer.errors
+    data, context = accepted
+    assert data == _plain_data(serializer.validated_data)
+    assert context["mapping"].pk == serializer.context["mapping"].pk
