@@ -6,20 +6,27 @@ on every call with different values. Here each is compiled by the ORM itself the
 connection meets it, and afterwards only the values change:
 
 - ``Compiled(build)``: a read. ``build(*args)`` returns the queryset; the first call compiles it
-  and finds where each argument went in the parameters (by identity: the arguments must be the
-  very ``str`` objects the lookup passes through, as CharField and TextField lookups do; a
-  tuple argument for ``__in`` is compiled per length). Later calls run the same SQL with the
-  new values and build the instances as the ORM's own iterator does (``from_db``, converters,
-  ``select_related`` populators). A queryset whose parameters cannot all be placed falls back to
-  the ORM on every call: slower, never different.
+  with a unique stand-in string for each argument and finds where each stand-in went in the
+  parameters (each must appear exactly once and unchanged, as CharField and TextField exact and
+  ``__in`` lookups pass a ``str`` through; a tuple argument for ``__in`` is compiled per length,
+  up to ``MAX_TUPLE``). Later calls run the same SQL with their values in those places — only
+  ``str`` values (anything else, an empty or a longer tuple: the ORM) — and build the instances
+  as the ORM's own iterator does (``from_db``, converters, ``select_related`` populators). A
+  queryset whose stand-ins cannot all be placed (a ``startswith`` rewrites its value, an integer
+  field refuses a string) falls back to the ORM on every call: slower, never different.
+  ``build`` must give the same query for every value (no branching on the arguments): the
+  stand-ins' query is the one reused.
 - ``insert_sql(obj)``: a one-row ``INSERT … RETURNING pk``, compiled once per model and field
   set; each call only prepares the values (``pre_save`` and ``get_db_prep_save``, as the ORM's
   compiler does). A value that is an expression falls back to the full compile.
 
 Cached per database connection object (each thread has its own), so nothing is shared between
-threads. The SQL text does not depend on the session, so a reconnect keeps it.
+threads, and bounded (``MAX_PLANS`` per connection; beyond it the ORM). The SQL text does not
+depend on the session, so a reconnect keeps it.
 """
 
+import itertools
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -31,6 +38,9 @@ from django.db.models.sql import InsertQuery
 M = TypeVar("M", bound=Model)
 _CACHE_ATTR = "_jwo_compiled_sql"
 _UNPLACEABLE = object()
+_KEYS = itertools.count()  # each Compiled its own key (never an id(), which is reused)
+MAX_TUPLE = 32  # the longest ``__in`` tuple compiled; longer ones are the ORM's
+MAX_PLANS = 256  # plans kept per connection; beyond, the ORM
 
 
 def _cache(alias: str) -> dict:
@@ -39,6 +49,11 @@ def _cache(alias: str) -> dict:
     if cache is None:
         cache = conn.__dict__[_CACHE_ATTR] = {}
     return cache
+
+
+def _store(cache: dict, key: Any, plan: Any) -> None:
+    if len(cache) < MAX_PLANS:
+        cache[key] = plan
 
 
 def _flat(args: Sequence[Any]) -> list[Any]:
@@ -61,42 +76,64 @@ class Compiled(Generic[M]):
     def __init__(self, build: Callable[..., QuerySet[M]], using: str = "default") -> None:
         self.build = build
         self.using = using  # the queryset is not built again once compiled, so not asked
+        self._key = next(_KEYS)
 
     def _plan(self, args: tuple) -> _Plan | None:
-        shape = (id(self), tuple(len(a) if isinstance(a, tuple) else -1 for a in args))
-        cache = _cache(self.using)
-        plan = cache.get(shape)
-        if plan is None:
-            qs = self.build(*args).using(self.using)
-            plan = self._compile(qs, args)
-            if plan is None:  # this call's values are ambiguous (a repeat): the ORM, uncached
+        """The plan for these arguments' shape, or None: the ORM runs this call."""
+        shape = []
+        for arg in args:
+            if type(arg) is tuple:
+                if not 0 < len(arg) <= MAX_TUPLE or any(type(v) is not str for v in arg):
+                    return None
+                shape.append(len(arg))
+            elif type(arg) is str:
+                shape.append(-1)
+            else:
                 return None
-            cache[shape] = plan
+        key = (self._key, tuple(shape))
+        cache = _cache(self.using)
+        plan = cache.get(key)
+        if plan is None:
+            plan = self._compile(args)
+            _store(cache, key, plan)
         return None if plan is _UNPLACEABLE else plan
 
-    @staticmethod
-    def _compile(qs: QuerySet, args: tuple) -> Any:
-        """A plan; ``_UNPLACEABLE`` when this queryset can never be cached; None when only these
-        values can't be placed (two equal arguments, or one that is also a constant)."""
-        plain = (
-            qs._iterable_class is ModelIterable
-            and not qs._prefetch_related_lookups
-            and not qs._known_related_objects
-            and not qs.query.annotation_select
-            and not qs.query.extra_select
+    def _compile(self, args: tuple) -> Any:
+        """A plan for arguments shaped as ``args``, or ``_UNPLACEABLE``: the query built with a
+        unique stand-in for each value, each stand-in found exactly once among the parameters,
+        unchanged (a constant can never be mistaken for one)."""
+        tag = uuid.uuid4().hex
+        counter = itertools.count()
+        stand_ins = tuple(
+            tuple(f"jwo-compiled-{tag}-{next(counter)}" for _ in arg)
+            if type(arg) is tuple
+            else f"jwo-compiled-{tag}-{next(counter)}"
+            for arg in args
         )
-        flat = _flat(args)
-        if not plain or not all(isinstance(v, str) for v in flat):
+        try:
+            qs = self.build(*stand_ins).using(self.using)
+            plain = (
+                qs._iterable_class is ModelIterable
+                and not qs._prefetch_related_lookups
+                and not qs._known_related_objects
+                and not qs.query.annotation_select
+                and not qs.query.extra_select
+            )
+            if not plain:
+                return _UNPLACEABLE
+            compiler = qs.query.get_compiler(using=qs.db)
+            sql, params = compiler.as_sql()
+        except Exception:  # a stand-in a field refuses: never compiled, the ORM
             return _UNPLACEABLE
-        compiler = qs.query.get_compiler(using=qs.db)
-        sql, params = compiler.as_sql()
         params = list(params)
         slots = []
-        for value in flat:
-            found = [i for i, p in enumerate(params) if p is value]
-            if len(found) != 1 or found[0] in slots:
-                return None
+        for value in _flat(stand_ins):
+            found = [i for i, p in enumerate(params) if type(p) is str and p == value]
+            if len(found) != 1:
+                return _UNPLACEABLE
             slots.append(found[0])
+        if any(type(p) is str and tag in p and i not in slots for i, p in enumerate(params)):
+            return _UNPLACEABLE  # a stand-in also went somewhere rewritten
         return _Plan(sql, params, slots, compiler, qs.db)
 
     def all(self, *args: Any) -> list[M]:
@@ -153,10 +190,14 @@ def insert_sql(obj: Model, alias: str = "default") -> tuple[str, tuple]:
     compiler = query.get_compiler(using=alias)
     compiler.returning_fields = [meta.pk]
     ((sql, params),) = compiler.as_sql()
+    # Reusable only when every field is one plain placeholder holding its own value: no
+    # expression among the object's values (one may expand to several placeholders or none).
     plain = len(params) == len(fields) and not any(
-        hasattr(f, "get_placeholder") or hasattr(p, "as_sql")
+        hasattr(f, "get_placeholder")
+        or hasattr(getattr(obj, f.attname, None), "resolve_expression")
+        or hasattr(p, "as_sql")
         for f, p in zip(fields, params, strict=False)
     )
     if plain and cached is None:
-        cache[key] = (sql, compiler)
+        _store(cache, key, (sql, compiler))
     return sql, tuple(params)

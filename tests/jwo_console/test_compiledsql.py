@@ -1,6 +1,7 @@
 """Hot queries compiled once (jwo_console/compiledsql.py): the same rows and instances as the
 ORM's own, one compile per connection, and the ORM itself whenever a query cannot be reused."""
 
+import gc
 import threading
 import uuid
 from datetime import timedelta
@@ -8,10 +9,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, connections
+from django.db.models import Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Now
 from django.db.models.sql.compiler import SQLCompiler, SQLInsertCompiler
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from jwo_console import compiledsql
 from jwo_console.compiledsql import Compiled, insert_sql
 from shoppers.choices import EntryMethod
 from shoppers.models import AppScanKey, GateDecision, Shopper
@@ -112,7 +117,7 @@ def test_an_in_list_is_compiled_per_length_and_keeps_its_order_and_filters():
 
 def test_values_it_cannot_place_fall_back_to_the_orm(compiles):
     _decision("ev-d", 5)
-    # The same value twice: the lookup drops the repeat, so the parameters can't be placed.
+    # The same value twice: the ORM's lookup drops the repeat, the compiled SQL keeps it.
     assert [d.auth_event_id for d in card_among.all(("ev-d", "ev-d"))] == ["ev-d"]
     assert [d.auth_event_id for d in card_among.all(("ev-x", "ev-d"))] == ["ev-d"]
     by_number = Compiled(lambda pk: GateDecision.objects.filter(pk=pk))
@@ -164,3 +169,78 @@ def test_an_insert_is_compiled_once_and_prepares_each_rows_values():
     saved = GateDecision.objects.get(pk=pk)
     assert saved.auth_event_id == "ins-2" and saved.risks == ["BadDebt"]
     assert saved.authorized_amount == Decimal("12.50") and saved.decided_at is not None
+
+
+def test_a_new_compiled_never_inherits_a_dead_ones_plan():
+    _decision("ev-new", 5)
+    key = _keys(1)[0]
+    for _ in range(20):  # ids of collected objects are reused: the plans must not be
+        old = Compiled(lambda t: AppScanKey.objects.filter(token=t)[:1])
+        assert old.first(key.token).pk == key.pk
+        del old
+        gc.collect()
+        new = Compiled(lambda t: GateDecision.objects.filter(auth_event_id=t))
+        assert [d.auth_event_id for d in new.all("ev-new")] == ["ev-new"]
+        del new
+        gc.collect()
+
+
+def test_a_rewritten_value_or_a_constant_equal_to_it_is_never_taken_for_a_slot():
+    _decision("CARD-1", 5)
+    _decision("Z-1", 5)
+    card = EntryMethod.CARD.value
+    starts = Compiled(
+        lambda t: GateDecision.objects.filter(auth_event_id__startswith=t, entry=card)
+    )
+    assert [d.auth_event_id for d in starts.all(card)] == ["CARD-1"]
+    assert [d.auth_event_id for d in starts.all("Z")] == ["Z-1"]
+
+
+def test_values_that_are_not_strings_and_odd_tuples_go_to_the_orm():
+    key = AppScanKey.objects.create(
+        shopper=_keys(1)[0].shopper, token="12345", issued_at=timezone.now()
+    )
+    assert by_token.first("12345").pk == key.pk
+    assert by_token.first(12345).pk == key.pk  # the ORM converts it, as it always did
+    assert by_token.first(None) is None
+    assert card_among.all(()) == []
+    _decision("ev-long", 5)
+    many = (*tuple(f"ev-{n}" for n in range(compiledsql.MAX_TUPLE + 5)), "ev-long")
+    assert [d.auth_event_id for d in card_among.all(many)] == ["ev-long"]
+
+
+def test_the_plans_kept_per_connection_are_bounded(monkeypatch):
+    monkeypatch.setattr(compiledsql, "MAX_PLANS", len(compiledsql._cache("default")) + 2)
+    _decision("ev-b1", 5)
+    for n in range(1, 8):
+        ids = ("ev-b1", *tuple(f"ev-none-{k}" for k in range(n)))
+        assert [d.auth_event_id for d in card_among.all(ids)] == ["ev-b1"]
+    assert len(compiledsql._cache("default")) <= compiledsql.MAX_PLANS
+
+
+def test_an_insert_with_an_expression_is_never_the_compiled_one():
+    def decision(event_id: str, detail) -> GateDecision:
+        return GateDecision(
+            jwo_store_id="jwo-x",
+            auth_event_id=event_id,
+            entry=EntryMethod.APP,
+            admitted=True,
+            reason="ADMITTED",
+            detail=detail,
+            risks=["BadDebt"],
+            currency="USD",
+            event_time=timezone.now(),
+        )
+
+    connections["default"].__dict__.pop("_jwo_compiled_sql", None)  # this insert compiles first
+    # Two placeholders in one value and none in another: as many parameters as fields.
+    first = decision("expr-1", RawSQL("%s || %s", ("a", "b")))
+    first.event_time = Now()
+    for obj in (first, decision("expr-2", "plain"), decision("expr-3", Value("v"))):
+        sql, params = insert_sql(obj)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            obj.pk = cursor.fetchone()[0]
+    found = {d.auth_event_id: d for d in GateDecision.objects.filter(jwo_store_id="jwo-x")}
+    assert found["expr-1"].detail == "ab" and found["expr-2"].detail == "plain"
+    assert found["expr-3"].detail == "v" and found["expr-2"].risks == ["BadDebt"]
