@@ -119,3 +119,42 @@ def test_connection_refused_is_retried_even_for_capture(sandbox, sleeps, setting
         AmazonApiCall.objects.filter(operation="CaptureCharge").count()
         == settings.JWO_HTTP_MAX_ATTEMPTS
     )
+
+
+def test_calls_reuse_one_kept_alive_connection_per_thread(clients, monkeypatch):
+    """A worker's Amazon calls share this thread's session, so its connection to Amazon is kept
+    alive (one TCP connection for several calls, over real HTTP to the sandbox), and the proxy
+    variables are not read again on every call when none is set."""
+    import threading
+
+    import urllib3.util.connection
+
+    from integrations.amazon import transport as transport_module
+
+    opened = []
+    original = urllib3.util.connection.create_connection
+
+    def counting(*args, **kwargs):
+        opened.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", counting)
+    for _ in range(3):  # a new client each time, as the payment engine makes them
+        PaymentsClient(AmazonTransport("payments")).adjust_charge(REF, USD)
+    assert len(opened) <= 1  # (none if this thread had called the sandbox already)
+    opened.clear()
+    PaymentsClient(AmazonTransport("payments")).adjust_charge(REF, USD)
+    assert opened == []  # the kept-alive connection
+    session = transport_module.shared_session("payments")
+    assert AmazonTransport("payments").session is session
+    assert session.trust_env is False  # no proxy in this environment
+    elsewhere = {}
+    thread = threading.Thread(
+        target=lambda: elsewhere.update(s=transport_module.shared_session("payments"))
+    )
+    thread.start()
+    thread.join()
+    assert elsewhere["s"] is not session  # a session is never shared between threads
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setattr(transport_module, "_SESSIONS", threading.local())
+    assert transport_module.shared_session("payments").trust_env is True
