@@ -201,3 +201,29 @@ def insert_sql(obj: Model, alias: str = "default") -> tuple[str, tuple]:
     if plain and cached is None:
         _store(cache, key, (sql, compiler))
     return sql, tuple(params)
+
+
+def insert_once(model: type[M], *, unique: str, values: dict[str, Any]) -> tuple[M, bool]:
+    """``get_or_create`` by one unique field in one round trip: on PostgreSQL an ``INSERT … ON
+    CONFLICT (field) DO NOTHING RETURNING pk`` (compiled once, ``insert_sql``), and the existing
+    row read only when there was one; no savepoint, and a concurrent insert of the same key
+    waits for it, then is read. Elsewhere the ORM's ``get_or_create``. Returns (row, created).
+    No ``post_save`` signal is sent (as with ``bulk_create``): for models nothing listens to."""
+    lookup = {unique: values[unique]}
+    if connections["default"].vendor != "postgresql":
+        defaults = {k: v for k, v in values.items() if k != unique}
+        return model.objects.get_or_create(**lookup, defaults=defaults)
+    obj = model(**values)
+    sql, params = insert_sql(obj)
+    head, returning, tail = sql.rpartition(" RETURNING ")
+    column = model._meta.get_field(unique).column
+    quoted = connections["default"].ops.quote_name(column)
+    with connections["default"].cursor() as cursor:
+        cursor.execute(f"{head} ON CONFLICT ({quoted}) DO NOTHING{returning}{tail}", params)
+        row = cursor.fetchone()
+    if row is None:
+        return model.objects.get(**lookup), False
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = "default"
+    return obj, True

@@ -56,24 +56,27 @@ def payment_receipt_fetch(*, order_id: int, now: datetime | None = None) -> Paym
         data, email = payments_api.TransactionalData(), None
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
-        receipt, _ = PaymentReceipt.objects.update_or_create(
-            order=order,
-            defaults={
-                "brand": data.brand or "",
-                "tail": (data.tail or "")[:4],
-                "pos_entry_mode": data.pos_entry_mode or "",
-                "authorization_response_code": data.authorization_response_code or "",
-                "application_id": data.application_id or "",
-                "terminal_id": data.terminal_id or "",
-                "reconciliation_id": data.reconciliation_id or "",
-                # upper-case: shoppers type it from a statement, the portal matches it exactly
-                "card_statement_transaction_id": (data.card_statement_transaction_id or "")
-                .strip()
-                .upper(),
-                "shopper_email": (email or "").strip().lower(),  # the portal matches on it
-                "data": {k: v for k, v in data.__dict__.items() if v is not None},
-            },
-        )
+        # The order is locked: no other run writes its receipt meanwhile, so a read and a
+        # write (no savepoints, which update_or_create takes).
+        receipt = PaymentReceipt.objects.filter(order=order).first() or PaymentReceipt(order=order)
+        fields = {
+            "brand": data.brand or "",
+            "tail": (data.tail or "")[:4],
+            "pos_entry_mode": data.pos_entry_mode or "",
+            "authorization_response_code": data.authorization_response_code or "",
+            "application_id": data.application_id or "",
+            "terminal_id": data.terminal_id or "",
+            "reconciliation_id": data.reconciliation_id or "",
+            # upper-case: shoppers type it from a statement, the portal matches it exactly
+            "card_statement_transaction_id": (data.card_statement_transaction_id or "")
+            .strip()
+            .upper(),
+            "shopper_email": (email or "").strip().lower(),  # the portal matches on it
+            "data": {k: v for k, v in data.__dict__.items() if v is not None},
+        }
+        for name, value in fields.items():
+            setattr(receipt, name, value)
+        receipt.save()
         if order.status == OrderStatus.PAID:
             order_transition(
                 order=order,

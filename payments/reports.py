@@ -21,6 +21,7 @@ from django.utils import timezone
 from integrations.amazon import feedback as feedback_api
 from integrations.amazon.errors import AmazonError, AmazonRejectedError
 from integrations.amazon.money import PaymentMoney
+from jwo_console.compiledsql import insert_once
 from jwo_console.money import ZERO
 from jwo_console.queueing import send_on_commit
 from orders.models import Order
@@ -54,9 +55,11 @@ def payment_status_report_queue(
     if not reports_amazon(order):
         return None
     owed = max(trip_outstanding(trip_id=order.trip.trip_id), ZERO)
-    report, created = PaymentStatusReport.objects.get_or_create(
-        reference=reference,
-        defaults={
+    report, created = insert_once(
+        PaymentStatusReport,
+        unique="reference",
+        values={
+            "reference": reference,
             "order": order,
             "total_amount": order.total,
             "settled_amount": max(order.total - owed, ZERO),

@@ -3,6 +3,7 @@ capture. Who owes and the debt from the first decline are the ledger's (shoppers
 
 from decimal import Decimal
 
+from jwo_console.compiledsql import insert_once
 from jwo_console.money import ZERO
 from orders.models import Order
 
@@ -18,9 +19,11 @@ def _book_tenders(*, order: Order, attempt: PaymentAttempt, captured: Decimal) -
     as Store Credit"); the store credit stays owed on the shopper's ledger. Returns it."""
     remainder = max(order.total - captured, ZERO)
     if captured > 0:
-        Tender.objects.get_or_create(
-            reference=f"{attempt.idempotency_key}:card",
-            defaults={
+        insert_once(
+            Tender,
+            unique="reference",
+            values={
+                "reference": f"{attempt.idempotency_key}:card",
                 "order": order,
                 "attempt": attempt,
                 "kind": TenderKind.CARD,
@@ -29,9 +32,11 @@ def _book_tenders(*, order: Order, attempt: PaymentAttempt, captured: Decimal) -
             },
         )
     if remainder > 0:
-        Tender.objects.get_or_create(
-            reference=f"{attempt.idempotency_key}:store-credit",
-            defaults={
+        insert_once(
+            Tender,
+            unique="reference",
+            values={
+                "reference": f"{attempt.idempotency_key}:store-credit",
                 "order": order,
                 "attempt": attempt,
                 "kind": TenderKind.STORE_CREDIT,

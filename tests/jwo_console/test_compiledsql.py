@@ -244,3 +244,29 @@ def test_an_insert_with_an_expression_is_never_the_compiled_one():
     found = {d.auth_event_id: d for d in GateDecision.objects.filter(jwo_store_id="jwo-x")}
     assert found["expr-1"].detail == "ab" and found["expr-2"].detail == "plain"
     assert found["expr-3"].detail == "v" and found["expr-2"].risks == ["BadDebt"]
+
+
+def test_insert_once_creates_once_and_then_reads_the_row_there():
+    from jwo_console.compiledsql import insert_once
+
+    values = {
+        "jwo_store_id": "jwo-once",
+        "auth_event_id": "once-1",
+        "entry": EntryMethod.APP,
+        "admitted": True,
+        "reason": "ADMITTED",
+        "risks": [],
+        "currency": "USD",
+        "event_time": timezone.now(),
+    }
+    first, created = insert_once(GateDecision, unique="auth_event_id", values=values)
+    assert created and first.pk and first._state.adding is False
+    again, created_again = insert_once(
+        GateDecision, unique="auth_event_id", values={**values, "reason": "CHANGED"}
+    )
+    assert not created_again and again.pk == first.pk and again.reason == "ADMITTED"
+    assert GateDecision.objects.filter(auth_event_id="once-1").count() == 1
+    with CaptureQueriesContext(connection) as queries:
+        insert_once(GateDecision, unique="auth_event_id", values={**values, "auth_event_id": "o2"})
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1  # no SELECT first, no savepoint
