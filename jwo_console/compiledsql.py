@@ -6,11 +6,12 @@ on every call with different values. Here each is compiled by the ORM itself the
 connection meets it, and afterwards only the values change:
 
 - ``Compiled(build)``: a read. ``build(*args)`` returns the queryset; the first call compiles it
-  with a unique stand-in string for each argument and finds where each stand-in went in the
-  parameters (each must appear exactly once and unchanged, as CharField and TextField exact and
-  ``__in`` lookups pass a ``str`` through; a tuple argument for ``__in`` is compiled per length,
-  up to ``MAX_TUPLE``). Later calls run the same SQL with their values in those places — only
-  ``str`` values (anything else, an empty or a longer tuple: the ORM) — and build the instances
+  with a unique stand-in for each argument (a string, or a random id for an ``int``) and finds
+  where each stand-in went in the parameters (each must appear exactly once and unchanged, as
+  exact and ``__in`` lookups on text and integer fields pass it through; a tuple argument for
+  ``__in`` is compiled per length, up to ``MAX_TUPLE``). Later calls run the same SQL with their
+  values in those places — only ``str`` values and positive ``int`` ids below 2**31 (anything
+  else, an empty or a longer tuple: the ORM) — and build the instances
   as the ORM's own iterator does (``from_db``, converters, ``select_related`` populators). A
   queryset whose stand-ins cannot all be placed (a ``startswith`` rewrites its value, an integer
   field refuses a string) falls back to the ORM on every call: slower, never different.
@@ -26,6 +27,7 @@ depend on the session, so a reconnect keeps it.
 """
 
 import itertools
+import random
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -41,6 +43,8 @@ _UNPLACEABLE = object()
 _KEYS = itertools.count()  # each Compiled its own key (never an id(), which is reused)
 MAX_TUPLE = 32  # the longest ``__in`` tuple compiled; longer ones are the ORM's
 MAX_PLANS = 256  # plans kept per connection; beyond, the ORM
+# An int argument (an id) is reused below this, where every integer column holds it.
+_INT_LIMIT = 2**31
 
 
 def _cache(alias: str) -> dict:
@@ -88,6 +92,8 @@ class Compiled(Generic[M]):
                 shape.append(len(arg))
             elif type(arg) is str:
                 shape.append(-1)
+            elif type(arg) is int and 0 < arg < _INT_LIMIT:
+                shape.append(-2)
             else:
                 return None
         key = (self._key, tuple(shape))
@@ -104,11 +110,15 @@ class Compiled(Generic[M]):
         unchanged (a constant can never be mistaken for one)."""
         tag = uuid.uuid4().hex
         counter = itertools.count()
+        numbers = iter(random.sample(range(_INT_LIMIT // 2, _INT_LIMIT), len(args)))
+
+        def stand_in(arg: Any) -> Any:
+            if type(arg) is int:  # an id: a random one, in the range of any integer column
+                return next(numbers)
+            return f"jwo-compiled-{tag}-{next(counter)}"
+
         stand_ins = tuple(
-            tuple(f"jwo-compiled-{tag}-{next(counter)}" for _ in arg)
-            if type(arg) is tuple
-            else f"jwo-compiled-{tag}-{next(counter)}"
-            for arg in args
+            tuple(stand_in(v) for v in arg) if type(arg) is tuple else stand_in(arg) for arg in args
         )
         try:
             qs = self.build(*stand_ins).using(self.using)
@@ -128,7 +138,7 @@ class Compiled(Generic[M]):
         params = list(params)
         slots = []
         for value in _flat(stand_ins):
-            found = [i for i, p in enumerate(params) if type(p) is str and p == value]
+            found = [i for i, p in enumerate(params) if type(p) is type(value) and p == value]
             if len(found) != 1:
                 return _UNPLACEABLE
             slots.append(found[0])

@@ -32,6 +32,7 @@ from . import pricing
 from .choices import ORDER_TRANSITIONS, ErrorStage, NextAction, OrderStatus
 from .models import Order, OrderEvent, OrderLine, Promotion, ShoppingTrip, TaxRate
 from .schedule import next_retry_at
+from .selectors import order_get
 
 # The task that advances an order (payments/tasks.py): price, then pay.
 ADVANCE_TASK = "payments.tasks.order_advance_task"
@@ -315,15 +316,11 @@ def order_price(*, order_id: int, actor: AbstractBaseUser | None = None) -> Orde
     PAY, or ERROR naming the SKUs the catalog lacks (priced again on the retry schedule), a
     loyalty provider that did not answer (priced again shortly), or whatever else went wrong:
     pricing never leaves an order without a message."""
-    snapshot = Order.objects.select_related("trip", "store").get(pk=order_id)
+    snapshot = order_get(order_id, "trip", "store")
     loyalty, loyalty_error = _loyalty(snapshot)  # a remote call: outside the transaction
     now = timezone.now()
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("trip", "store__merchant")
-            .get(pk=order_id)
-        )
+        order = order_get(order_id, "trip", "store__merchant", lock=True)
         if order.status not in (OrderStatus.PENDING, OrderStatus.ERROR):
             return order
         if order.status == OrderStatus.ERROR and order.error_stage != ErrorStage.PRICING:

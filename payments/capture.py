@@ -16,6 +16,7 @@ from integrations.amazon.errors import AmazonError, AmazonTransientError
 from integrations.amazon.money import PaymentMoney
 from orders.choices import NextAction, OrderStatus
 from orders.models import Order
+from orders.selectors import order_get
 from orders.services import order_event, order_next_action, order_transition
 from stores.choices import PaymentMode, TripPolicy
 
@@ -39,7 +40,7 @@ from .models import PaymentAttempt
 
 
 def _attempt_run(*, attempt: PaymentAttempt, now: datetime) -> PaymentAttempt:
-    order = Order.objects.select_related("trip", "store").get(pk=attempt.order_id)
+    order = order_get(attempt.order_id, "trip", "store")
     try:
         if order.trip.trip_policy != TripPolicy.CHARGE:
             return _run_not_charged(attempt=attempt, order=order, now=now)

@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from orders.choices import ErrorStage, NextAction, OrderStatus
 from orders.models import Order
+from orders.selectors import order_get
 from orders.services import order_event, order_next_action, order_price
 from stores.choices import PaymentMode
 from stores.models import JwoStoreMapping
@@ -77,7 +78,7 @@ def payment_collect(
     ``PaymentInProgress`` with a message to show; an order that failed for a missing item is
     priced again first; an attempt whose capture answer was lost is resolved by reading."""
     now = now or timezone.now()
-    order = Order.objects.select_related("store").get(pk=order_id)
+    order = order_get(order_id, "store")
     if trigger == AttemptTrigger.MANUAL:
         state = order_retry_state(order=order, now=now)
         if not state.allowed:
@@ -112,11 +113,7 @@ def _attempt_open(
     lease = _lease(now)
     try:
         with transaction.atomic():
-            order = (
-                Order.objects.select_for_update(of=("self",))
-                .select_related("store")
-                .get(pk=order_id)
-            )
+            order = order_get(order_id, "store", lock=True)
             unfinished = order.payment_attempts.filter(status=AttemptStatus.STARTED).first()
             if unfinished is not None:
                 return _attempt_reclaim(

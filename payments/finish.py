@@ -15,6 +15,7 @@ from alerts.services import alert_raise, alert_resolve
 from integrations.amazon.errors import AmazonTransientError
 from orders.choices import NextAction, OrderStatus
 from orders.models import Order
+from orders.selectors import order_get
 from orders.services import order_event, order_next_action, order_transition
 from shoppers.choices import LedgerKind
 from shoppers.ledger import book_debt, debt_reference, ledger_book, ledger_has, ledger_party
@@ -43,11 +44,7 @@ def finish_paid(
 ) -> PaymentAttempt:
     actor = actor or attempt.initiated_by
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("trip", "store")
-            .get(pk=attempt.order_id)
-        )
+        order = order_get(attempt.order_id, "trip", "store", lock=True)
         close(
             attempt,
             status=AttemptStatus.SUCCEEDED,

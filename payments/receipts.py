@@ -13,6 +13,7 @@ from integrations.amazon import payments as payments_api
 from integrations.amazon.errors import AmazonError, AmazonTransientError
 from orders.choices import NextAction, OrderStatus
 from orders.models import Order
+from orders.selectors import order_get
 from orders.services import order_event, order_next_action, order_transition
 
 from . import signals
@@ -31,7 +32,7 @@ def payment_receipt_fetch(*, order_id: int, now: datetime | None = None) -> Paym
     a card shopper signs in to the portal to pay, and the card's last four digits how they find
     the trip by card."""
     now = now or timezone.now()
-    order = Order.objects.select_related("trip").get(pk=order_id)
+    order = order_get(order_id, "trip")
     declined = order.status == OrderStatus.ERROR and not hasattr(order, "receipt")
     if (order.status != OrderStatus.PAID and not declined) or order.checkout_order_id:
         return getattr(order, "receipt", None)
@@ -55,7 +56,7 @@ def payment_receipt_fetch(*, order_id: int, now: datetime | None = None) -> Paym
         order_event(order=order, type="receipt_data_unavailable", error=str(exc)[:300])
         data, email = payments_api.TransactionalData(), None
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = order_get(order_id, lock=True)
         # The order is locked: no other run writes its receipt meanwhile, so a read and a
         # write (no savepoints, which update_or_create takes).
         receipt = PaymentReceipt.objects.filter(order=order).first() or PaymentReceipt(order=order)

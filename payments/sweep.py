@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from orders.choices import NextAction, OrderStatus
 from orders.models import Order, ShoppingTrip
+from orders.selectors import order_find
 from orders.services import order_event, order_price
 
 from .choices import AttemptStatus, AttemptTrigger
@@ -59,7 +60,7 @@ def order_advance(
     claim (the task queued after a commit) the action runs if it still stands, except an
     automatic retry, which waits for its time. Returns the action done, or None."""
     now = now or timezone.now()
-    order = Order.objects.filter(pk=order_id).first()
+    order = order_find(order_id)
     if order is None or not order.next_action:
         return None
     if claim is not None and (

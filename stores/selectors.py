@@ -6,6 +6,8 @@ import time
 
 from django.db.models import QuerySet
 
+from jwo_console.compiledsql import Compiled
+
 from .models import JwoStoreMapping, JwoStoreMappingChange, Merchant, Store, WebRegister
 
 _MAPPINGS: dict[str, tuple[float, JwoStoreMapping | None]] = {}
@@ -21,10 +23,19 @@ def mapping_for_store(*, store: Store | int, active_only: bool = False) -> JwoSt
     """The store's JWO mapping (``store`` a store or its pk), or None when it has none (or, with
     ``active_only``, when it is paused)."""
     store_id = store if isinstance(store, int) else store.pk
+    return (_ACTIVE_MAPPING_OF_STORE if active_only else _MAPPING_OF_STORE).first(store_id)
+
+
+def _first_mapping(store_id: int, active_only: bool):
     mappings = JwoStoreMapping.objects.filter(store_id=store_id)
     if active_only:
         mappings = mappings.filter(is_active=True)
-    return mappings.first()
+    return (mappings if mappings.ordered else mappings.order_by("pk"))[:1]  # as .first()
+
+
+# Every order priced and paid asks for its store's settings: compiled once per connection.
+_MAPPING_OF_STORE = Compiled(lambda store_id: _first_mapping(store_id, False))
+_ACTIVE_MAPPING_OF_STORE = Compiled(lambda store_id: _first_mapping(store_id, True))
 
 
 def store_settings(*, store: Store | int) -> JwoStoreMapping:

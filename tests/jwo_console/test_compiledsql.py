@@ -122,10 +122,16 @@ def test_values_it_cannot_place_fall_back_to_the_orm(compiles):
     assert [d.auth_event_id for d in card_among.all(("ev-x", "ev-d"))] == ["ev-d"]
     by_number = Compiled(lambda pk: GateDecision.objects.filter(pk=pk))
     first = GateDecision.objects.get(auth_event_id="ev-d")
+    by_true = list(GateDecision.objects.filter(pk=True))
     compiles["n"] = 0
-    assert [d.pk for d in by_number.all(first.pk)] == [first.pk]  # not a str: always the ORM
+    assert [d.pk for d in by_number.all(first.pk)] == [first.pk]  # an id: compiled once
     assert [d.pk for d in by_number.all(first.pk)] == [first.pk]
-    assert compiles["n"] == 2
+    assert compiles["n"] == 1
+    # Not an id the compiled SQL may carry: the ORM, each time.
+    assert by_number.all(True) == by_true
+    assert by_number.all(-first.pk) == [] and by_number.all(2**40) == []
+    assert [d.pk for d in by_number.all(str(first.pk))] == [first.pk]
+    assert compiles["n"] == 5
 
 
 def test_each_thread_compiles_on_its_own_connection():
