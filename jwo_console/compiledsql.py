@@ -16,7 +16,8 @@ connection meets it, and afterwards only the values change:
   queryset whose stand-ins cannot all be placed (a ``startswith`` rewrites its value, an integer
   field refuses a string) falls back to the ORM on every call: slower, never different.
   ``build`` must give the same query for every value (no branching on the arguments): the
-  stand-ins' query is the one reused.
+  stand-ins' query is the one reused; a value derived from an argument is refused (the query is
+  compiled twice with different stand-ins and must differ only in their places).
 - ``insert_sql(obj)``: a one-row ``INSERT … RETURNING pk``, compiled once per model and field
   set; each call only prepares the values (``pre_save`` and ``get_db_prep_save``, as the ORM's
   compiler does). A value that is an expression falls back to the full compile.
@@ -105,17 +106,34 @@ class Compiled(Generic[M]):
         return None if plan is _UNPLACEABLE else plan
 
     def _compile(self, args: tuple) -> Any:
-        """A plan for arguments shaped as ``args``, or ``_UNPLACEABLE``: the query built with a
-        unique stand-in for each value, each stand-in found exactly once among the parameters,
-        unchanged (a constant can never be mistaken for one)."""
+        """A plan for arguments shaped as ``args``, or ``_UNPLACEABLE``. The query is built
+        twice, each time with a fresh unique stand-in for each value (a mixed-case string with a
+        leading space, so that lowering or stripping it shows; a random id for an int); each
+        stand-in must be found exactly once among the parameters, unchanged, and everything else
+        — the SQL and every other parameter — must be the same both times. So a value the build
+        derives from an argument (``pk + 1``, ``token.lower()``) is never frozen into the plan,
+        and a constant can never be mistaken for an argument."""
+        first = self._compile_once(args)
+        if first is _UNPLACEABLE:
+            return first
+        second = self._compile_once(args)
+        if second is _UNPLACEABLE or second.sql != first.sql or second.slots != first.slots:
+            return _UNPLACEABLE
+        slots = set(first.slots)
+        for i, (a, b) in enumerate(zip(first.params, second.params, strict=True)):
+            if i not in slots and (type(a) is not type(b) or a != b):
+                return _UNPLACEABLE
+        return first
+
+    def _compile_once(self, args: tuple) -> Any:
         tag = uuid.uuid4().hex
         counter = itertools.count()
-        numbers = iter(random.sample(range(_INT_LIMIT // 2, _INT_LIMIT), len(args)))
+        numbers = iter(random.sample(range(_INT_LIMIT // 2, _INT_LIMIT), len(_flat(args))))
 
         def stand_in(arg: Any) -> Any:
             if type(arg) is int:  # an id: a random one, in the range of any integer column
                 return next(numbers)
-            return f"jwo-compiled-{tag}-{next(counter)}"
+            return f" Jwo-Compiled-{tag}-{next(counter)}"
 
         stand_ins = tuple(
             tuple(stand_in(v) for v in arg) if type(arg) is tuple else stand_in(arg) for arg in args

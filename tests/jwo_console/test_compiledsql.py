@@ -126,12 +126,12 @@ def test_values_it_cannot_place_fall_back_to_the_orm(compiles):
     compiles["n"] = 0
     assert [d.pk for d in by_number.all(first.pk)] == [first.pk]  # an id: compiled once
     assert [d.pk for d in by_number.all(first.pk)] == [first.pk]
-    assert compiles["n"] == 1
+    assert compiles["n"] == 2  # (compiled twice, with different stand-ins, then reused)
     # Not an id the compiled SQL may carry: the ORM, each time.
     assert by_number.all(True) == by_true
     assert by_number.all(-first.pk) == [] and by_number.all(2**40) == []
     assert [d.pk for d in by_number.all(str(first.pk))] == [first.pk]
-    assert compiles["n"] == 5
+    assert compiles["n"] == 6
 
 
 def test_each_thread_compiles_on_its_own_connection():
@@ -276,3 +276,17 @@ def test_insert_once_creates_once_and_then_reads_the_row_there():
         insert_once(GateDecision, unique="auth_event_id", values={**values, "auth_event_id": "o2"})
     if connection.vendor == "postgresql":
         assert len(queries) == 1  # no SELECT first, no savepoint
+
+
+def test_a_value_the_build_derives_from_an_argument_is_never_frozen_into_the_plan():
+    decisions = [_decision(f"derived-{n}", 5) for n in range(3)]
+    first = decisions[0].pk
+    window = Compiled(lambda pk: GateDecision.objects.filter(pk__gte=pk, pk__lt=pk + 2))
+    for _ in range(2):
+        assert sorted(d.pk for d in window.all(first)) == [first, first + 1]
+    lowered = Compiled(lambda event: GateDecision.objects.filter(auth_event_id=event.lower()))
+    assert [d.pk for d in lowered.all("DERIVED-1")] == [decisions[1].pk]
+    assert [d.pk for d in lowered.all("DERIVED-2")] == [decisions[2].pk]
+    stripped = Compiled(lambda event: GateDecision.objects.filter(auth_event_id=event.strip()))
+    assert [d.pk for d in stripped.all(" derived-1 ")] == [decisions[1].pk]
+    assert [d.pk for d in stripped.all("derived-2 ")] == [decisions[2].pk]
