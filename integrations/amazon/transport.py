@@ -14,7 +14,9 @@
   * never on other 4xx.
 - Every attempt is recorded (``recording.emit``).
 - One keep-alive session per process, thread and service (``shared_session``): a worker's
-  calls reuse their connections instead of opening one per call. When the environment names no
+  calls reuse their connections instead of opening one per call — but never a connection idle
+  longer than ``JWO_HTTP_KEEPALIVE_IDLE_SECONDS`` (a server closing it as the request goes out
+  would make a capture's outcome unknown though Amazon never saw it). When the environment names no
   proxy the session does not consult it again on every request (requests otherwise reads the
   proxy variables three times a call); with a proxy configured it does, as requests always has.
 """
@@ -31,6 +33,7 @@ from typing import Any
 
 import requests
 import simplejson
+from django.conf import settings
 from requests_aws4auth import AWS4Auth
 from tenacity import (
     RetryCallState,
@@ -69,6 +72,15 @@ def shared_session(service: str) -> requests.Session:
         session = sessions[service] = requests.Session()
         session.trust_env = bool(urllib.request.getproxies())
     return session
+
+
+def _drop_idle(session: requests.Session, now: float) -> None:
+    """Close the session's pooled connections when it has been idle too long (they reconnect on
+    the next request): a fresh connection cannot be closed by the server under our request."""
+    last = getattr(session, "_jwo_last_used", None)
+    if last is not None and now - last > settings.JWO_HTTP_KEEPALIVE_IDLE_SECONDS:
+        for adapter in session.adapters.values():
+            adapter.close()
 
 
 class _NotSent(AmazonTransientError):
@@ -145,6 +157,7 @@ class AmazonTransport:
             request_body=recording.body_for_log(body),
         )
         started = time.monotonic()
+        _drop_idle(self.session, started)
         try:
             response = self.session.send(
                 request,
@@ -156,6 +169,8 @@ class AmazonTransport:
             error = kind(f"{operation}: {exc.__class__.__name__}", operation=operation)
             self._finish(record, started, error=str(error))
             raise error from exc
+        finally:
+            self.session._jwo_last_used = time.monotonic()
 
         data = _parse(response)
         status = response.status_code

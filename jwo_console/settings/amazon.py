@@ -47,6 +47,10 @@ JWO_HTTP_CONNECT_TIMEOUT = env.float("JWO_HTTP_CONNECT_TIMEOUT", default=3.05)
 JWO_HTTP_READ_TIMEOUT = env.float("JWO_HTTP_READ_TIMEOUT", default=10.0)
 JWO_HTTP_MAX_ATTEMPTS = env.int("JWO_HTTP_MAX_ATTEMPTS", default=4)
 JWO_HTTP_MAX_INLINE_RETRY_AFTER = env.float("JWO_HTTP_MAX_INLINE_RETRY_AFTER", default=30.0)
+# A kept-alive connection to Amazon idle longer than this is dropped before the next call: a
+# server may close an idle connection just as a request goes out (gunicorn after 2 s), and a
+# request lost that way is an unknown outcome for a capture. Below any server's keep-alive.
+JWO_HTTP_KEEPALIVE_IDLE_SECONDS = env.float("JWO_HTTP_KEEPALIVE_IDLE_SECONDS", default=1.0)
 JWO_FEEDBACK_TIME_UNIT = env("JWO_FEEDBACK_TIME_UNIT", default="ms")  # "ms" or "s"
 JWO_CALL_LOG_RETENTION_DAYS = env.int("JWO_CALL_LOG_RETENTION_DAYS", default=30)
 

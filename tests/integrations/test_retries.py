@@ -4,6 +4,7 @@ import socket
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 
 from integrations.amazon.errors import AmazonRejectedError, AmazonTransientError
 from integrations.amazon.money import PaymentMoney
@@ -145,6 +146,12 @@ def test_calls_reuse_one_kept_alive_connection_per_thread(clients, monkeypatch):
     opened.clear()
     PaymentsClient(AmazonTransport("payments")).adjust_charge(REF, USD)
     assert opened == []  # the kept-alive connection
+    # Idle longer than the server may keep it: dropped, so the server can't close it under the
+    # next request (a capture would otherwise be an unknown outcome Amazon never saw).
+    session = transport_module.shared_session("payments")
+    session._jwo_last_used -= settings.JWO_HTTP_KEEPALIVE_IDLE_SECONDS + 1
+    PaymentsClient(AmazonTransport("payments")).adjust_charge(REF, USD)
+    assert len(opened) == 1
     session = transport_module.shared_session("payments")
     assert AmazonTransport("payments").session is session
     assert session.trust_env is False  # no proxy in this environment
