@@ -1,5 +1,6 @@
 import html
 import re
+import socket
 
 import pytest
 from django.core.management import call_command
@@ -186,6 +187,30 @@ def test_the_command_prints_a_summary(connector, capsys):
     out = capsys.readouterr().out
     assert out.startswith("4 shoppers in ")
     assert "/v1/order/purchases: n=" in out
+
+
+def test_the_command_says_when_no_connector_answers_and_fails(connector):
+    """A console not running where the simulator looks (make run on another port): a clear
+    error and a failing exit, not a summary of nothing."""
+    from django.core.management.base import CommandError
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    with pytest.raises(CommandError, match=rf"could not reach the connector at .*:{port}"):
+        call_command(
+            "simulate_trips", "--store", STORE, "--shoppers", "3",
+            "--connector-url", f"http://127.0.0.1:{port}", "--seed", "1",
+        )  # fmt: skip
+
+
+def test_the_banner_prints_the_simulator_with_the_port_make_run_serves():
+    from jwo_console.management.commands.run_banner import banner_lines
+
+    lines = "\n".join(banner_lines("http://127.0.0.1:8790"))
+    assert "simulate_trips --store jwo-demo-store-2" in lines
+    assert "--connector-url http://127.0.0.1:8790" in lines
 
 
 @pytest.mark.parametrize("field", ["count", "latency_ms", "retry_after"])

@@ -33,7 +33,7 @@ def banner_lines(base: str | None = None) -> list[str]:
             "  Gate simulator:  first Catalog -> Sync Items for the store (Amazon's carts",
             "                   hold synced items only), then:",
             "    .venv/bin/python manage.py simulate_trips --store jwo-demo-store-2 "
-            "--shoppers 20 --app-token demo-app-token-1",
+            f"--shoppers 20 --app-token demo-app-token-1 --connector-url {base}",
         ]
     lines += ["  Quieter or louder: JWO_RUN_VERBOSE=1 make run shows every request line.", "=" * 72]
     return lines

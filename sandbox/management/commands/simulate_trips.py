@@ -62,3 +62,15 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for line in summary.lines():
             self.stdout.write(line)
+        unreachable = [
+            step for out in summary.outcomes for step in out.steps if step.status is None
+        ]
+        if unreachable:
+            message = (
+                f"{len(unreachable)} calls could not reach the connector at "
+                f"{o['connector_url']} ({unreachable[0].response}); is the console running there? "
+                "(--connector-url, or JWO_PORT as make run serves it)"
+            )
+            if len(unreachable) == sum(len(out.steps) for out in summary.outcomes):
+                raise CommandError(message)
+            self.stderr.write(message)
