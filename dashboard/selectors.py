@@ -39,6 +39,11 @@ class Scope:
     stores: list[Store]
     store: Store | None
 
+    @property
+    def mixed_zones(self) -> bool:
+        """All stores, in more than one time zone: each store's day is its own."""
+        return self.store is None and len({s.time_zone for s in self.stores}) > 1
+
     def grid(self, **params) -> str:
         """The order grid filtered to this scope (and ``params``)."""
         query = {"source": "JWO", "created_from": self.first_day.isoformat(), **params}
@@ -61,7 +66,20 @@ def scope_for(*, period: str, store_pk: str = "", now: datetime | None = None) -
 
 
 def figures(scope: Scope) -> OrderFigures:
-    return order_figures(start=scope.start, store=scope.store)
+    """The scope's order figures. Across stores in different zones each store's day begins at
+    its own midnight — as the order grid's day filter reads it, so every number links to
+    exactly the orders it counts."""
+    zones: dict[str, list[Store]] = {}
+    for store in scope.stores:
+        zones.setdefault(store.time_zone, []).append(store)
+    if scope.store is not None or len(zones) <= 1:
+        return order_figures(start=scope.start, store=scope.store)
+    merged = OrderFigures()
+    for zone_name, stores in zones.items():
+        start = datetime.combine(scope.first_day, time.min, tzinfo=zoneinfo.ZoneInfo(zone_name))
+        for key, bucket in order_figures(start=start, stores=stores).groups.items():
+            merged.add(key, bucket.orders, bucket.captured_orders, bucket.captured, bucket.refunded)
+    return merged
 
 
 def sales(figures: OrderFigures) -> list[dict]:

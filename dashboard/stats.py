@@ -97,9 +97,11 @@ class OrderFigures:
         bucket.refunded += refunded or 0
 
 
-def order_figures(*, start: datetime, store=None, now: datetime | None = None) -> OrderFigures:
+def order_figures(
+    *, start: datetime, store=None, stores=None, now: datetime | None = None
+) -> OrderFigures:
     """The period's figures: the rollup's complete hours after ``start`` up to the watermark,
-    the rest counted live."""
+    the rest counted live; of one ``store``, of ``stores``, or of all."""
     now = now or timezone.now()
     figures = OrderFigures()
     watermark = OrderStatsWatermark.objects.filter(name="orders").values_list("until", flat=True)
@@ -110,6 +112,8 @@ def order_figures(*, start: datetime, store=None, now: datetime | None = None) -
         stats = OrderHourStats.objects.filter(hour__gte=rolled_from, hour__lt=watermark)
         if store is not None:
             stats = stats.filter(store=store)
+        if stores is not None:
+            stats = stats.filter(store__in=stores)
         for r in (
             stats.order_by()
             .values("status", "retries", "currency")
@@ -126,6 +130,8 @@ def order_figures(*, start: datetime, store=None, now: datetime | None = None) -
         orders = Order.objects.filter(source="JWO", created_at__gte=low, created_at__lt=high)
         if store is not None:
             orders = orders.filter(store=store)
+        if stores is not None:
+            orders = orders.filter(store__in=stores)
         for r in _grouped(orders):
             figures.add(
                 (r["status"], r["retries"], r["currency"]), r["n"], r["n_captured"],

@@ -138,3 +138,38 @@ def test_the_day_starts_at_midnight_in_the_stores_zone(client):
     client.force_login(staff_user())
     html = client.get(f"/?store={store.pk}").content.decode()
     assert re.search(r"Since \w{3} \d{4}-\d{2}-\d{2} 00:00 \(America/New_York\)", html), html[:3000]
+
+
+def test_across_stores_in_two_zones_each_number_counts_what_its_grid_shows(client):
+    """All stores, one in New York and one in Tokyo: a store's "today" is its own day, as the
+    grid's day filter reads it, so the number and the grid behind it agree whatever the hour."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from dashboard.selectors import scope_for
+
+    ny = JwoStoreMappingFactory(jwo_store_id="jwo-ny2", store__time_zone="America/New_York").store
+    tokyo = JwoStoreMappingFactory(jwo_store_id="jwo-tk", store__time_zone="Asia/Tokyo").store
+    scope = scope_for(period="today")
+    now = timezone.now()
+    # Orders at every hour of the last two days: some inside each store's day, some before.
+    for store in (ny, tokyo):
+        for hours in range(0, 48, 3):
+            order = our_order(store, f"{store.pk}-{hours}", ended_at=now)
+            Order.objects.filter(pk=order.pk).update(created_at=now - timedelta(hours=hours))
+    client.force_login(staff_user(username="staff-zones"))
+    html = client.get("/").content.decode()
+    assert "in each store's own time zone" in html
+    expected = sum(
+        Order.objects.filter(
+            store=store,
+            status="COMPLETED",
+            created_at__gte=datetime.combine(
+                scope.first_day, datetime.min.time(), tzinfo=ZoneInfo(store.time_zone)
+            ),
+        ).count()
+        for store in (ny, tokyo)
+    )
+    if expected:
+        url = _link(html, "statuses", str(expected))
+        assert _grid_count(client, url) == expected
