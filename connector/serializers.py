@@ -441,8 +441,14 @@ def _enum_ok(value, enum: str) -> bool:
     return type(value) is str and value in allowed(enum)
 
 
-def _mapped(value) -> object | None:
-    return active_mapping(value) if _plain(value, 255) else None
+def _uuid_text(value, limit: int) -> bool:
+    return _plain(value, limit) and _UUID_TEXT.match(value) is not None
+
+
+def _accepted(data: dict) -> tuple[dict, dict] | None:
+    """The accepted data and its context, once its store is one we map (else DRF says why)."""
+    mapping = active_mapping(data["storeId"]) if _plain(data["storeId"], 255) else None
+    return None if mapping is None else (data, {"mapping": mapping})
 
 
 def identity_keys_fast(raw) -> tuple[dict, dict] | None:
@@ -450,7 +456,7 @@ def identity_keys_fast(raw) -> tuple[dict, dict] | None:
     if type(raw) is not dict:
         return None
     request_id, key, event = raw.get("requestId"), raw.get("identityKey"), raw.get("authEvent")
-    if not (_plain(request_id, 10_000) and _UUID_TEXT.match(request_id)):
+    if not _uuid_text(request_id, 10_000):
         return None
     if not _plain(key, 1000) or type(event) is not dict:
         return None
@@ -459,7 +465,7 @@ def identity_keys_fast(raw) -> tuple[dict, dict] | None:
     except (binascii.Error, ValueError):
         return None
     event_id, location = event.get("id"), event.get("location")
-    if not (_plain(event_id, 255) and _UUID_TEXT.match(event_id)):
+    if not _uuid_text(event_id, 255):
         return None
     if not _enum_ok(location, "LOCATION"):
         return None
@@ -476,10 +482,7 @@ def identity_keys_fast(raw) -> tuple[dict, dict] | None:
         if not _enum_ok(raw["keyChannel"], "KEY_CHANNEL"):
             return None
         data["keyChannel"] = raw["keyChannel"]
-    mapping = _mapped(data["storeId"])
-    if mapping is None:
-        return None
-    return data, {"mapping": mapping}
+    return _accepted(data)
 
 
 def _id_object(value) -> dict | None:
@@ -521,11 +524,11 @@ def purchases_fast(raw) -> tuple[dict, dict] | None:
         raw.get("idempotentShoppingTripId"),
         raw.get("shoppingTrip"),
     )
-    if not (_plain(request_id, 10_000) and _UUID_TEXT.match(request_id)):
+    if not _uuid_text(request_id, 10_000):
         return None
     if not _plain(trip_id, 255) or type(trip) is not dict:
         return None
-    start, end, events = _when(trip.get("startTime")), _when(trip.get("endTime")), None
+    start, end = _when(trip.get("startTime")), _when(trip.get("endTime"))
     if start is None or end is None or end < start:
         return None
     if type(trip.get("authEvents")) is not list or not trip["authEvents"]:
@@ -553,7 +556,4 @@ def purchases_fast(raw) -> tuple[dict, dict] | None:
         if not _plain(raw["shopperDeviceId"], 255):
             return None
         data["shopperDeviceId"] = raw["shopperDeviceId"]
-    mapping = _mapped(data["storeId"])
-    if mapping is None:
-        return None
-    return data, {"mapping": mapping}
+    return _accepted(data)

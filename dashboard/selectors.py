@@ -69,11 +69,11 @@ def figures(scope: Scope) -> OrderFigures:
     """The scope's order figures. Across stores in different zones each store's day begins at
     its own midnight — as the order grid's day filter reads it, so every number links to
     exactly the orders it counts."""
+    if not scope.mixed_zones:
+        return order_figures(start=scope.start, store=scope.store)
     zones: dict[str, list[Store]] = {}
     for store in scope.stores:
         zones.setdefault(store.time_zone, []).append(store)
-    if scope.store is not None or len(zones) <= 1:
-        return order_figures(start=scope.start, store=scope.store)
     merged = OrderFigures()
     for zone_name, stores in zones.items():
         start = datetime.combine(scope.first_day, time.min, tzinfo=zoneinfo.ZoneInfo(zone_name))

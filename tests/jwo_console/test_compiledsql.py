@@ -150,19 +150,25 @@ def test_each_thread_compiles_on_its_own_connection():
     assert connections["default"].__dict__.get("_jwo_compiled_sql")
 
 
+def _unsaved_decision(event_id: str, **fields) -> GateDecision:
+    return GateDecision(
+        **{
+            "jwo_store_id": "jwo-c",
+            "auth_event_id": event_id,
+            "entry": EntryMethod.APP,
+            "admitted": True,
+            "reason": "ADMITTED",
+            "risks": ["BadDebt"],
+            "currency": "USD",
+            "event_time": timezone.now(),
+            **fields,
+        }
+    )
+
+
 def test_an_insert_is_compiled_once_and_prepares_each_rows_values():
     def decision(event_id: str) -> GateDecision:
-        return GateDecision(
-            jwo_store_id="jwo-c",
-            auth_event_id=event_id,
-            entry=EntryMethod.APP,
-            admitted=True,
-            reason="ADMITTED",
-            risks=["BadDebt"],
-            authorized_amount=Decimal("12.50"),
-            currency="USD",
-            event_time=timezone.now(),
-        )
+        return _unsaved_decision(event_id, authorized_amount=Decimal("12.50"))
 
     first_sql, first_params = insert_sql(decision("ins-1"))
     sql, params = insert_sql(decision("ins-2"))
@@ -226,17 +232,7 @@ def test_the_plans_kept_per_connection_are_bounded(monkeypatch):
 
 def test_an_insert_with_an_expression_is_never_the_compiled_one():
     def decision(event_id: str, detail) -> GateDecision:
-        return GateDecision(
-            jwo_store_id="jwo-x",
-            auth_event_id=event_id,
-            entry=EntryMethod.APP,
-            admitted=True,
-            reason="ADMITTED",
-            detail=detail,
-            risks=["BadDebt"],
-            currency="USD",
-            event_time=timezone.now(),
-        )
+        return _unsaved_decision(event_id, jwo_store_id="jwo-x", detail=detail)
 
     connections["default"].__dict__.pop("_jwo_compiled_sql", None)  # this insert compiles first
     # Two placeholders in one value and none in another: as many parameters as fields.
