@@ -30,6 +30,7 @@ import os
 import statistics
 import sys
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -93,6 +94,33 @@ class RushFigures:
     lost: int = 0
     nproc: int = 0
     load: tuple = ()
+    cpu: dict = field(default_factory=dict)  # role -> CPU seconds during rush and drain
+    timeline: list = field(default_factory=list)  # (s since the rush began, open, final/s)
+    connections: int = 0  # PostgreSQL sessions opened on the run's database, rush and drain
+
+
+def _session_cpu() -> dict[int, float]:
+    """CPU seconds (user + system) of every process on the machine, by its session id."""
+    tick = os.sysconf("SC_CLK_TCK")
+    by: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name_end = stat.rindex(")")
+        fields = stat[name_end + 2 :].split()
+        comm = stat[stat.index("(") + 1 : name_end]
+        key = -1 if comm.startswith("postgres") else int(fields[3])  # all PostgreSQL as one
+        by[key] = by.get(key, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    # The machine's busy time (/proc/stat), which also holds processes that ended meanwhile
+    # (a PostgreSQL backend per new connection, say): the processes above do not.
+    cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, _steal = (int(v) for v in cpu[:8])
+    by[-2] = (user + nice + system + irq + softirq) / tick  # not steal: another tenant's
+    return by
 
 
 class RushRun(ChaosRun):
@@ -114,6 +142,7 @@ class RushRun(ChaosRun):
         self.signin_links: list[int] = []
         self.queue_max: dict[str, int] = {}
         self.backlog_max = 0
+        self.rush_began = 0.0
 
     def environment(self, db_url: str) -> dict[str, str]:
         env = super().environment(db_url)
@@ -188,10 +217,20 @@ class RushRun(ChaosRun):
         import redis
 
         client = redis.Redis(host=HOST, port=self.redis_port)
+        mark, marked_final = time.monotonic(), None
         while not self.stop.wait(2.0):
             try:
                 states = self.snapshot()
                 self.backlog_max = max(self.backlog_max, states["open"])
+                now = time.monotonic()
+                if marked_final is None:
+                    marked_final = states["final"]
+                elif now - mark >= 30:
+                    rate = (states["final"] - marked_final) / (now - mark)
+                    self.figures.timeline.append(
+                        (round(now - self.rush_began), states["open"], round(rate, 2))
+                    )
+                    mark, marked_final = now, states["final"]
                 for queue in self.report.queues:
                     self.queue_max[queue] = max(self.queue_max.get(queue, 0), client.llen(queue))
             except Exception as exc:
@@ -241,17 +280,48 @@ class RushRun(ChaosRun):
         for t in threads:
             t.start()
         self.event(f"rush: {p.trips} exits over {p.traffic_seconds:.0f} s")
+        self.rush_began = time.monotonic()
+        cpu_before, own_before = _session_cpu(), os.times()
+        sessions_before = self.sessions()
         self.traffic()
         rush = self.outcomes[len(idle) :]
         self.event(f"rush done: {len(rush)} trips; waiting for every order to be final")
         self.figures.rush = self.gate_latencies(rush)
         threads[1].join(timeout=30)
         self.quiesce()
+        self.cpu(cpu_before, own_before)
+        self.figures.connections = self.sessions() - sessions_before
         self.stop.set()
         threads[0].join(timeout=5)
         self.measure()
         self.measure_rush(rush)
         return self.figures
+
+    def sessions(self) -> int:
+        """Sessions PostgreSQL has opened on this run's database so far (PostgreSQL 14+)."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            )
+            row = cursor.fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def cpu(self, before: dict[int, float], own_before) -> None:
+        """CPU seconds each role used from the rush's first exit until every order was final."""
+        after, own = _session_cpu(), os.times()
+        roles = {"the machine (every process)": -2, "postgresql (all)": -1}
+        roles.update({name: proc.pid for name, proc in self.sup.procs.items()})
+        cpu = {
+            role: round(after.get(sid, 0.0) - before.get(sid, 0.0), 1)
+            for role, sid in roles.items()
+        }
+        cpu["gate simulator + this bench"] = round(
+            own.user + own.system - own_before.user - own_before.system, 1
+        )
+        cpu["wall"] = round(time.monotonic() - self.rush_began, 1)
+        self.figures.cpu = cpu
 
     def measure_rush(self, rush) -> None:
         from orders.models import Order
@@ -371,6 +441,22 @@ class RushRun(ChaosRun):
             f"  nproc {f.nproc}, load average {f.load}, traffic/quiesce/wall "
             f"{r.traffic_seconds}/{r.quiesce_seconds}/{r.wall_seconds} s",
         ]  # fmt: skip
+        if f.cpu:
+            wall, exits = f.cpu["wall"] or 1.0, max(1, r.trips - p.idle_trips)
+            lines.append(f"  CPU from the rush's start until all final ({wall:.0f} s), by process:")
+            lines += [f"    {role:<28} {sec:7.1f} s  {100 * sec / wall:5.1f} % of a core  "
+                      f"{1000 * sec / exits:6.1f} ms an exit"
+                      for role, sec in f.cpu.items() if role != "wall"]  # fmt: skip
+        if f.connections:
+            lines.append(
+                f"  database connections opened  {f.connections} "
+                f"({f.connections / max(1, r.trips - p.idle_trips):.1f} an exit)"
+            )
+        if f.timeline:
+            lines.append(
+                "  every 30 s (s since the rush began: orders not final, final a second): "
+                + ", ".join(f"{t}: {n}, {rate:g}/s" for t, n, rate in f.timeline)
+            )
         for name, ok in self.targets():
             lines.append(f"  target {name:<44} {'met' if ok else 'MISSED'}")
         return "\n".join(lines)

@@ -65,7 +65,10 @@ def payment_status_report_queue(
             "settled_amount": max(order.total - owed, ZERO),
             "currency": order.currency,
             "status_time": when,
-            "next_attempt_at": when,
+            # The task sent at commit sends it; the beat's sweep takes over only a report whose
+            # task has not run within the grace (a lost task), not one still queued behind a
+            # rush (which it would send twice: a second task, a second call to Amazon).
+            "next_attempt_at": timezone.now() + timedelta(seconds=settings.JWO_TASK_GRACE_SECONDS),
         },
     )
     if created:

@@ -21,8 +21,7 @@ from typing import Any
 import simplejson
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import transaction
-from django.db.models import Case, Q, When
+from django.db.models import Case, F, Q, When
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -62,27 +61,35 @@ def _trip_of(body: bytes) -> str:
 
 def _take_fault(service: str, operation: str, trip_id: str = "") -> SandboxFault | None:
     """The oldest fault matching the call (a fault for one trip matches only that trip's calls),
-    its count taken down by one."""
+    its count taken down by one.
+
+    No row lock: a fault without a count (a day-wide latency) is only read, so concurrent calls
+    do not queue behind each other on it; a counted one is taken by a conditional decrement,
+    and a call that loses the race for its last use looks again."""
     trips = Q(trip_id="") | Q(trip_id=trip_id) if trip_id else Q(trip_id="")
-    with transaction.atomic():
-        fault = (
-            SandboxFault.objects.select_for_update()
-            .filter(Q(service__in=[service, "*"]), Q(operation__in=[operation, "*"]), trips)
-            .exclude(remaining=0)
-            # the most specific first: a fault for this trip, then for this operation, then for
-            # the service, then everywhere (a day-wide latency does not hide a targeted fault)
-            .annotate(
-                for_trip=Case(When(trip_id="", then=1), default=0),
-                for_any_operation=Case(When(operation="*", then=1), default=0),
-                for_any_service=Case(When(service="*", then=1), default=0),
-            )
-            .order_by("for_trip", "for_any_operation", "for_any_service", "created_at")
-            .first()
+    matching = (
+        SandboxFault.objects.filter(
+            Q(service__in=[service, "*"]), Q(operation__in=[operation, "*"]), trips
         )
-        if fault is not None and fault.remaining is not None:
+        .exclude(remaining=0)
+        # the most specific first: a fault for this trip, then for this operation, then for
+        # the service, then everywhere (a day-wide latency does not hide a targeted fault)
+        .annotate(
+            for_trip=Case(When(trip_id="", then=1), default=0),
+            for_any_operation=Case(When(operation="*", then=1), default=0),
+            for_any_service=Case(When(service="*", then=1), default=0),
+        )
+        .order_by("for_trip", "for_any_operation", "for_any_service", "created_at")
+    )
+    while True:
+        fault = matching.first()
+        if fault is None or fault.remaining is None:
+            return fault
+        if SandboxFault.objects.filter(pk=fault.pk, remaining__gt=0).update(
+            remaining=F("remaining") - 1
+        ):
             fault.remaining -= 1
-            fault.save(update_fields=["remaining"])
-        return fault
+            return fault
 
 
 def _catalog_over_limit(call: SandboxCall) -> bool:

@@ -31,6 +31,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Celery's Django fixup closes every database connection before and after each task unless this
+# is set (then once every this many tasks of a worker process): a new PostgreSQL backend per
+# task, which cost the money worker about six connections an order in the halftime rush.
+# Workers keep their connections as web requests do instead: jwo_console/celery.py closes them
+# by Django's rules (DATABASE_CONN_MAX_AGE, a broken connection) around each task.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=10_000)
 # One message at a time per worker process: nothing waits behind a slow call in a prefetch.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Queues, so e-mails and gate-critical work never wait behind pricing or catalog uploads. A

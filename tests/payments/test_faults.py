@@ -331,3 +331,31 @@ def test_the_most_specific_fault_fires_first():
     assert _take_fault("payments", "CaptureCharge", "trip-aimed") == for_trip
     assert _take_fault("payments", "CaptureCharge", "trip-other") == lost
     assert _take_fault("payments", "CaptureCharge", "trip-other").kind == "LATENCY"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_counted_fault_fires_exactly_its_count_under_concurrent_calls():
+    """No row lock on the faults (a day-wide latency is only read): a counted fault is taken
+    by a conditional decrement, so eight calls at once take a fault of three exactly three
+    times, and the day-wide latency serves the rest without losing its unlimited count."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    from sandbox.gateway import _take_fault
+
+    SandboxFault.objects.create(service="*", operation="*", kind="LATENCY", latency_ms=0)
+    counted = fault("CaptureCharge", "503", remaining=3)
+
+    def call(_):
+        try:
+            return _take_fault("payments", "CaptureCharge", "trip-x").kind
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(8) as pool:
+        kinds = sorted(pool.map(call, range(8)))
+    assert kinds.count("503") == 3 and kinds.count("LATENCY") == 5
+    counted.refresh_from_db()
+    assert counted.remaining == 0
+    assert SandboxFault.objects.get(kind="LATENCY").remaining is None

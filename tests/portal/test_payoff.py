@@ -182,6 +182,25 @@ def test_a_report_amazon_did_not_take_is_resent_until_accepted(client, mapping, 
     assert report.status == "ACCEPTED" and report.attempts == 2
 
 
+def test_the_sweep_sends_a_report_again_only_when_its_task_is_lost(
+    client, mapping, settings, monkeypatch
+):
+    """A report's own task may wait behind a rush; within the grace the beat's sweep leaves it
+    (a second task would tell Amazon twice), after it the sweep takes over (the task was lost)."""
+    from payments import reports
+
+    mapping.fa_strategy = "AMAZON_MANAGED"
+    mapping.save()
+    monkeypatch.setattr(reports, "send_on_commit", lambda *args, **kwargs: None)  # still queued
+    shop(mapping, total="7.00", profile="decline")
+    report = PaymentStatusReport.objects.get()
+    assert report.status == "PENDING" and report.attempts == 0
+    now = timezone.now()
+    assert reports.payment_status_reports_claim(now=now) == []
+    grace = timedelta(seconds=settings.JWO_TASK_GRACE_SECONDS + 1)
+    assert reports.payment_status_reports_claim(now=now + grace) == [report.pk]
+
+
 def test_no_retry_charges_a_trip_while_the_shopper_is_paying_it(client, mapping):
     from orders.models import Order
     from payments.services import PaymentInProgress, payment_collect
