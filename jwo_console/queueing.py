@@ -15,6 +15,33 @@ from jwo_console import heldwrites
 
 logger = logging.getLogger(__name__)
 
+CELERY_QUEUES = ("critical", "money", "celery", "bulk")  # settings.CELERY_TASK_QUEUES' names
+
+
+def queue_depths() -> dict[str, int] | None:
+    """Messages waiting in each queue, read from the broker; ``None`` when the broker is not
+    Redis (RabbitMQ, SQS, the filesystem transport: their own monitoring tells) or does not
+    answer. Read by /metrics (ops/metrics.py) and by the sweeps (payments/sweep.py)."""
+    from django.conf import settings
+
+    url = settings.CELERY_BROKER_URL or ""
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            for queue in CELERY_QUEUES:
+                pipe.llen(queue)
+            depths = pipe.execute()
+    except redis.RedisError:
+        logger.warning("queue depth: the broker did not answer")
+        return None
+    finally:
+        client.close()
+    return dict(zip(CELERY_QUEUES, (int(d) for d in depths), strict=True))
+
 
 def send_now(task_name: str, *args: Any, **log_ids: Any) -> bool:
     """Send the task by name; False (logged) when the broker does not take it."""

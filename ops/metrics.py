@@ -31,9 +31,10 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from jwo_console.queueing import queue_depths
+
 logger = logging.getLogger(__name__)
 
-CELERY_QUEUES = ("critical", "money", "celery", "bulk")
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 TASK_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300)
 
@@ -120,26 +121,6 @@ def celery_signals_connect() -> None:
 # --- Scrape-time figures ----------------------------------------------------------------------
 
 
-def celery_queue_depths() -> dict[str, int] | None:
-    """Messages waiting in each queue, read from the broker; ``None`` when the broker is not
-    Redis (RabbitMQ, SQS, the filesystem transport: their own monitoring tells)."""
-    url = settings.CELERY_BROKER_URL or ""
-    if not url.startswith(("redis://", "rediss://")):
-        return None
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        with client.pipeline(transaction=False) as pipe:
-            for queue in CELERY_QUEUES:
-                pipe.llen(queue)
-            depths = pipe.execute()
-    except redis.RedisError:
-        logger.warning("queue depth: the broker did not answer")
-        return None
-    return dict(zip(CELERY_QUEUES, (int(d) for d in depths), strict=True))
-
-
 class DatabaseCollector:
     """Gauges and totals read from the database when Prometheus scrapes."""
 
@@ -215,7 +196,7 @@ class DatabaseCollector:
             mismatches.add_metric([kind], by_kind.get(kind, 0))
         yield mismatches
 
-        depths = celery_queue_depths()
+        depths = queue_depths()
         if depths is not None:
             depth = GaugeMetricFamily(
                 "jwo_celery_queue_depth", "Messages waiting in a Celery queue.", labels=["queue"]

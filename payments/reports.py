@@ -123,13 +123,16 @@ def payment_status_report_send(
     return report
 
 
-def payment_status_reports_claim(*, now: datetime | None = None, limit: int = 200) -> list[int]:
-    """Reports due to be (re)sent, claimed for a few minutes so a concurrent sweep skips them."""
+def payment_status_reports_claim(
+    *, now: datetime | None = None, due_before: datetime | None = None, limit: int = 200
+) -> list[int]:
+    """Reports due by ``due_before`` (default ``now``) to be (re)sent, claimed for a few
+    minutes so a concurrent sweep skips them."""
     now = now or timezone.now()
     with transaction.atomic():
         ids = list(
             PaymentStatusReport.objects.select_for_update(skip_locked=True)
-            .filter(status=ReportStatus.PENDING, next_attempt_at__lte=now)
+            .filter(status=ReportStatus.PENDING, next_attempt_at__lte=due_before or now)
             .order_by("next_attempt_at")
             .values_list("pk", flat=True)[:limit]
         )

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from jwo_console.queueing import queue_depths
 from orders.choices import NextAction, OrderStatus
 from orders.models import Order, ShoppingTrip
 from orders.selectors import order_find
@@ -37,14 +38,36 @@ def orders_due(*, now: datetime):
     )
 
 
-def orders_due_claim(*, now: datetime | None = None, limit: int = 500) -> list[tuple[int, str]]:
-    """Claim the due orders (rows locked, skipped by a concurrent sweep) and return their ids
-    with the claim each carries."""
+def sweep_horizon(*, now: datetime) -> datetime:
+    """Up to when the sweeps take over due work: ``now``, unless the money queue is deep.
+
+    A row's next action starts a grace ahead of the task queued at its commit; behind a rush
+    that task can wait longer than the grace, and taking the row over then queues it a second
+    time, deepening the backlog that delayed it (in bench/rush.py's full run, four of ten
+    money tasks were such seconds). So while the money queue holds more than
+    ``JWO_SWEEP_DEEP_QUEUE`` messages, only work overdue by more than
+    ``JWO_SWEEP_DEEP_QUEUE_GRACE_SECONDS`` is taken over (the Redis visibility timeout: a task
+    a lost worker held is handed out again by then). A broker that lost its messages has an
+    empty queue, so everything due is taken over at once; a broker whose depth cannot be read
+    (not Redis, or away) holds nothing back."""
+    depths = queue_depths()
+    depth = (depths or {}).get("money", 0)
+    if depth <= settings.JWO_SWEEP_DEEP_QUEUE:
+        return now
+    logger.info("sweep: money queue %s deep, only long-overdue work taken over", depth)
+    return now - timedelta(seconds=settings.JWO_SWEEP_DEEP_QUEUE_GRACE_SECONDS)
+
+
+def orders_due_claim(
+    *, now: datetime | None = None, due_before: datetime | None = None, limit: int = 500
+) -> list[tuple[int, str]]:
+    """Claim the orders due by ``due_before`` (default ``now``; rows locked, skipped by a
+    concurrent sweep) and return their ids with the claim each carries."""
     now = now or timezone.now()
     claim = now + timedelta(seconds=settings.JWO_SWEEP_CLAIM_SECONDS)
     with transaction.atomic():
         ids = list(
-            orders_due(now=now)
+            orders_due(now=due_before or now)
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:limit]
         )

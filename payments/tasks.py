@@ -19,11 +19,14 @@ def order_advance_task(order_id: int, claim: str | None = None) -> None:
 @shared_task(name="payments.tasks.orders_sweep_task")
 def orders_sweep_task() -> int:
     """Beat: claim every order whose next action is due and give each its own task."""
+    from django.utils import timezone
+
     from jwo_console.queueing import send_now
 
-    from .sweep import orders_due_claim
+    from .sweep import orders_due_claim, sweep_horizon
 
-    claimed = orders_due_claim()
+    now = timezone.now()
+    claimed = orders_due_claim(now=now, due_before=sweep_horizon(now=now))
     for order_id, claim in claimed:
         send_now("payments.tasks.order_advance_task", order_id, claim, order_id=order_id)
     return len(claimed)
@@ -59,9 +62,13 @@ def payment_status_report_send_task(report_id: int) -> None:
 @shared_task(name="payments.tasks.payment_status_reports_send_task")
 def payment_status_reports_send_task() -> int:
     """Beat, every minute: reports Amazon has not accepted yet, one task each."""
-    from .reports import payment_status_reports_claim
+    from django.utils import timezone
 
-    ids = payment_status_reports_claim()
+    from .reports import payment_status_reports_claim
+    from .sweep import sweep_horizon
+
+    now = timezone.now()
+    ids = payment_status_reports_claim(now=now, due_before=sweep_horizon(now=now))
     for report_id in ids:
         payment_status_report_send_task.delay(report_id)
     return len(ids)

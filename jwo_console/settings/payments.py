@@ -21,6 +21,12 @@ JWO_REFUND_WINDOW_DAYS = env.int("JWO_REFUND_WINDOW_DAYS", default=30)  # Amazon
 JWO_SWEEP_SECONDS = env.float("JWO_SWEEP_SECONDS", default=30.0)
 JWO_SWEEP_CLAIM_SECONDS = env.int("JWO_SWEEP_CLAIM_SECONDS", default=300)
 JWO_TASK_GRACE_SECONDS = env.int("JWO_TASK_GRACE_SECONDS", default=60)
+# While the money queue holds more than JWO_SWEEP_DEEP_QUEUE messages (a rush the workers are
+# working through; Redis brokers only), the sweeps take over only work overdue by more than
+# JWO_SWEEP_DEEP_QUEUE_GRACE_SECONDS (the broker's visibility timeout): the rest most likely has
+# its own task in that queue, and a second one would only deepen it.
+JWO_SWEEP_DEEP_QUEUE = env.int("JWO_SWEEP_DEEP_QUEUE", default=200)
+JWO_SWEEP_DEEP_QUEUE_GRACE_SECONDS = env.int("JWO_SWEEP_DEEP_QUEUE_GRACE_SECONDS", default=600)
 # A capture without an answer: how soon Amazon's record is read, and after how many failed reads
 # the order waits for a person (Payment outcome unknown — needs review).
 JWO_RESOLVE_AFTER_SECONDS = env.int("JWO_RESOLVE_AFTER_SECONDS", default=60)

@@ -353,3 +353,40 @@ def test_time_travel_is_refused_outside_the_sandbox(mapping, settings):
     settings.JWO_SANDBOX = False
     with pytest.raises(CommandError, match="sandbox only"):
         call_command("payments_time_travel", "1")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("depth", ["deep", "shallow", "unknown"])
+def test_behind_a_deep_money_queue_the_sweep_leaves_recent_work_to_its_queued_task(
+    mapping, monkeypatch, settings, depth
+):
+    """Behind a rush an order's own task can wait longer than the grace; the sweep taking it
+    over would queue it twice. While the money queue is deep it takes over only work overdue
+    by more than the broker's visibility timeout; otherwise (or when the depth is unknown)
+    everything due."""
+    from orders.choices import NextAction
+    from payments import sweep
+    from payments.tasks import orders_sweep_task
+
+    depths = {
+        "deep": {"money": settings.JWO_SWEEP_DEEP_QUEUE + 1},
+        "shallow": {"money": settings.JWO_SWEEP_DEEP_QUEUE},
+        "unknown": None,
+    }[depth]
+    monkeypatch.setattr(sweep, "queue_depths", lambda: depths)
+    sent: list[int] = []
+    monkeypatch.setattr(
+        "jwo_console.queueing.send_now", lambda name, pk, claim, **ids: sent.append(pk)
+    )
+    now = timezone.now()
+    grace = settings.JWO_SWEEP_DEEP_QUEUE_GRACE_SECONDS
+    recent, old = (OrderFactory(mapping=mapping, total="3.00") for _ in range(2))
+    Order.objects.filter(pk=recent.pk).update(
+        next_action=NextAction.PAY, next_action_at=now - timedelta(minutes=2)
+    )
+    Order.objects.filter(pk=old.pk).update(
+        next_action=NextAction.PAY, next_action_at=now - timedelta(seconds=grace + 60)
+    )
+    assert orders_sweep_task() == len(sent)
+    expected = [old.pk] if depth == "deep" else [old.pk, recent.pk]
+    assert sorted(sent) == sorted(expected)

@@ -243,3 +243,20 @@ def test_a_long_balance_lists_fifty_trips_and_says_how_many_more(client, mapping
     assert "106.00 USD" in page
     assert page.count("Card declined") == 50
     assert "and 3 more unpaid trips, all in the total above." in page
+
+
+def test_behind_a_deep_money_queue_the_report_sweep_waits_for_the_queued_task(
+    client, mapping, settings, monkeypatch
+):
+    from payments import reports, sweep
+
+    mapping.fa_strategy = "AMAZON_MANAGED"
+    mapping.save()
+    monkeypatch.setattr(reports, "send_on_commit", lambda *args, **kwargs: None)  # still queued
+    shop(mapping, total="7.00", profile="decline")
+    PaymentStatusReport.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=2))
+    monkeypatch.setattr(sweep, "queue_depths", lambda: {"money": settings.JWO_SWEEP_DEEP_QUEUE + 1})
+    assert payment_status_reports_send_task() == 0
+    monkeypatch.setattr(sweep, "queue_depths", lambda: {"money": 0})
+    assert payment_status_reports_send_task() == 1
+    assert PaymentStatusReport.objects.get().status == "ACCEPTED"
