@@ -15,8 +15,6 @@ from jwo_console import heldwrites
 
 logger = logging.getLogger(__name__)
 
-CELERY_QUEUES = ("critical", "money", "celery", "bulk")  # settings.CELERY_TASK_QUEUES' names
-
 
 def queue_depths() -> dict[str, int] | None:
     """Messages waiting in each queue, read from the broker; ``None`` when the broker is not
@@ -29,18 +27,20 @@ def queue_depths() -> dict[str, int] | None:
         return None
     import redis
 
+    names = [queue.name for queue in settings.CELERY_TASK_QUEUES]
+
     client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
     try:
         with client.pipeline(transaction=False) as pipe:
-            for queue in CELERY_QUEUES:
-                pipe.llen(queue)
+            for name in names:
+                pipe.llen(name)
             depths = pipe.execute()
     except redis.RedisError:
         logger.warning("queue depth: the broker did not answer")
         return None
     finally:
         client.close()
-    return dict(zip(CELERY_QUEUES, (int(d) for d in depths), strict=True))
+    return dict(zip(names, (int(d) for d in depths), strict=True))
 
 
 def send_now(task_name: str, *args: Any, **log_ids: Any) -> bool:

@@ -33,7 +33,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Celery's Django fixup closes every database connection before and after each task unless this
 # is set (then once every this many tasks of a worker process): a new PostgreSQL backend per
-# task, which cost the money worker about six connections an order in the halftime rush.
+# task, 4.2 new connections an exit in the halftime rush (bench/rush.py).
 # Workers keep their connections as web requests do instead: jwo_console/celery.py closes them
 # by Django's rules (DATABASE_CONN_MAX_AGE, a broken connection) around each task.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=10_000)
