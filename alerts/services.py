@@ -2,23 +2,26 @@
 
 Other features code against three functions: ``alert_raise``, ``alert_resolve`` and
 ``alert_acknowledge``. They can be called inside the caller's transaction: the notification is
-queued with ``transaction.on_commit`` and sent by a Celery task (``alerts/tasks.py``), so no
-remote call happens inside an open transaction, and an alert raised by a rolled-back
-transaction is never sent.
+queued once the caller's transaction commits and sent by a Celery task (``alerts/tasks.py``),
+so no remote call happens inside an open transaction, and an alert raised by a rolled-back
+transaction is never sent. A broker that is away costs a delay, never the caller's request:
+beat's ``alerts_notify_sweep`` sends what no task sent.
 """
 
 import json
 import logging
+from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from jwo_console.exceptions import ApplicationError
+from jwo_console.queueing import send_now, send_on_commit
 from stores.models import Store, email_list
 
 from .choices import UNRESOLVED, AlertEventAction, AlertSeverity, AlertStatus
@@ -79,8 +82,9 @@ def alert_raise(
                 raise
             return alert
         AlertEvent.objects.create(alert=alert, action=AlertEventAction.OPENED, detail=title)
-        alert_id = alert.pk
-        transaction.on_commit(lambda: _enqueue_notify(alert_id))
+        # Never fails the caller: a broker away when this commits costs a delay, and beat's
+        # alerts_notify_sweep sends what no task sent (jwo_console/queueing.py).
+        send_on_commit("alerts.tasks.alert_notify_task", alert.pk, alert_id=alert.pk)
     logger.warning(
         "alert opened",
         extra={
@@ -106,10 +110,42 @@ def _bump(*, kind: str, key: str, title: str, detail: str, severity: str, now) -
     return unresolved.first() if updated else None
 
 
-def _enqueue_notify(alert_id: int) -> None:
-    from .tasks import alert_notify_task
+NOTIFY_SWEEP_HOURS = 24  # an alert no one was told of within a day is told of no more
 
-    alert_notify_task.delay(alert_id)
+
+def alerts_notify_sweep(*, now: datetime | None = None) -> int:
+    """Send the notification of every open alert that should have had one and did not: its
+    task was never queued (the broker was away when the alert opened) or gave up (the mail
+    server was down through its retries). Run by beat (ops/tasks.py) every minute; an alert
+    younger than the task grace is still its own task's. ``alert_notify`` claims each channel,
+    so a task still queued and this one send once between them. Returns how many were sent."""
+    now = now or timezone.now()
+    grace = timedelta(seconds=settings.JWO_TASK_GRACE_SECONDS)
+    unsent = Q(emailed_at__isnull=True)
+    if settings.ALERT_WEBHOOK_URL:
+        unsent |= Q(webhook_sent_at__isnull=True)
+    due = (
+        Alert.objects.filter(
+            unsent,
+            status__in=UNRESOLVED,
+            notify_error="",
+            first_seen_at__lte=now - grace,
+            first_seen_at__gte=now - timedelta(hours=NOTIFY_SWEEP_HOURS),
+        )
+        .select_related("store")
+        .order_by("first_seen_at")[:200]
+    )
+    sent = 0
+    for alert in due:
+        email_due = alert.emailed_at is None and alert_recipients(alert=alert)
+        webhook_due = settings.ALERT_WEBHOOK_URL and alert.webhook_sent_at is None
+        if (email_due or webhook_due) and send_now(
+            "alerts.tasks.alert_notify_task", alert.pk, alert_id=alert.pk
+        ):
+            sent += 1
+    if sent:
+        logger.info("alert notifications sent by the sweep", extra={"alerts": sent})
+    return sent
 
 
 def alert_resolve(*, kind: str, key: str) -> int:

@@ -32,6 +32,7 @@ from orders.services import order_create_from_purchase, order_price
 from payments.choices import AttemptTrigger
 from payments.models import PaymentAttempt
 from payments.services import payment_collect
+from stock.models import StockMovement
 from stores.models import JwoStoreMapping
 
 from .models import RunTrigger
@@ -92,8 +93,9 @@ def _purchase(mapping: JwoStoreMapping, trip_id: str, ended: datetime, cart: lis
 
 
 def _at(order: Order, when: datetime, step) -> None:
-    """Run ``step`` as of ``when``: the events, attempts and completion it writes carry that
-    time (the engine stamps its rows with the clock; a demo day is in the past)."""
+    """Run ``step`` as of ``when``: the events, attempts, completion and stock movements it
+    writes carry that time (the engine stamps its rows with the clock; a demo day is in the
+    past)."""
     last_event = OrderEvent.objects.filter(order=order).order_by("-pk").first()
     last_attempt = PaymentAttempt.objects.filter(order=order).order_by("-pk").first()
     started = timezone.now()
@@ -108,6 +110,8 @@ def _at(order: Order, when: datetime, step) -> None:
     attempts.filter(finished_at__gte=started).update(finished_at=when, updated_at=when)
     Order.objects.filter(pk=order.pk, completed_at__gte=started).update(completed_at=when)
     Order.objects.filter(pk=order.pk, priced_at__gte=started).update(priced_at=when)
+    # The stock its pricing took out is sold that day (Catalog → Stock's sold today / 7 days).
+    StockMovement.objects.filter(order=order, created_at__gte=started).update(created_at=when)
 
 
 def _demo_order(mapping, trip_id: str, ended: datetime, profile: str, cart: list[dict], *,
@@ -124,11 +128,15 @@ def _demo_order(mapping, trip_id: str, ended: datetime, profile: str, cart: list
         shopper_email="",  # no address on file: seeding e-mails no receipt and no decline
     )
     data, raw = _purchase(mapping, trip_id, ended, cart)
+    created = timezone.now()
     order, _ = order_create_from_purchase(mapping=mapping, data=data, raw=raw)
-    # Created as the shopper walked out (the retry schedule and window count from it).
-    Order.objects.filter(pk=order.pk).update(created_at=ended)
-    OrderEvent.objects.filter(order=order).update(created_at=ended)
+    # Created as the shopper walked out (the retry schedule and window count from it); the
+    # connector prices it as it stores it, a minute later here, and its stock leaves then.
     first = ended + timedelta(minutes=1)
+    Order.objects.filter(pk=order.pk).update(created_at=ended)
+    Order.objects.filter(pk=order.pk, priced_at__gte=created).update(priced_at=first)
+    OrderEvent.objects.filter(order=order).update(created_at=ended)
+    StockMovement.objects.filter(order=order, created_at__gte=created).update(created_at=first)
     _at(order, first, lambda: order_price(order_id=order.pk))
     initial = AttemptTrigger.INITIAL
     _at(order, first, lambda: payment_collect(order_id=order.pk, trigger=initial, now=first))

@@ -158,3 +158,54 @@ def test_no_recipients_and_no_webhook_sends_nothing(settings, django_capture_on_
     assert mail.outbox == []
     alert.refresh_from_db()
     assert alert.emailed_at is None and alert.webhook_sent_at is None
+
+
+def test_a_broker_away_when_an_alert_opens_costs_a_delay_and_the_sweep_tells(
+    store, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Queuing the notification fails: the caller (a count, a pricing) still succeeds, and
+    beat's sweep sends the e-mail once the task grace has passed, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from kombu.exceptions import OperationalError
+
+    from jwo_console.celery import app
+
+    task = app.tasks["alerts.tasks.alert_notify_task"]
+    real = task.apply_async
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(task, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        alert = _raise(store)
+    assert mail.outbox == []
+    monkeypatch.setattr(task, "apply_async", real)  # the broker is back
+    assert services.alerts_notify_sweep() == 0  # still within its own task's grace
+    later = timezone.now() + timedelta(minutes=2)
+    assert services.alerts_notify_sweep(now=later) == 1
+    assert [m.to for m in mail.outbox] == [["ops@shop.example", "lead@shop.example"]]
+    assert services.alerts_notify_sweep(now=later) == 0
+    alert.refresh_from_db()
+    assert alert.emailed_at is not None
+    assert len(mail.outbox) == 1
+
+
+def test_the_sweep_leaves_alerts_told_resolved_unaddressed_or_a_day_old(settings, store):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.ALERT_EMAILS = []
+    told = _raise(store, key="told")
+    Alert.objects.filter(pk=told.pk).update(emailed_at=timezone.now())
+    _raise(store, key="resolved")
+    services.alert_resolve(kind="LOW_STOCK", key="resolved")
+    services.alert_raise(kind="WORKER_STALE", key="nobody", title="no recipients")
+    old = _raise(store, key="old")
+    Alert.objects.filter(pk=old.pk).update(first_seen_at=timezone.now() - timedelta(hours=25))
+    mail.outbox.clear()
+    assert services.alerts_notify_sweep(now=timezone.now() + timedelta(minutes=2)) == 0
+    assert mail.outbox == []

@@ -8,12 +8,18 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 
+from catalog.models import StoreItem
 from orders.models import Order
 from payments.models import PaymentAttempt
 from reconciliation.demo import DECLINED, RETRY_SUCCEEDS
 from reconciliation.models import MismatchKind, ReconciliationRun
 from sandbox.models import SandboxCall, SandboxTrip
+from stock.choices import MovementKind
+from stock.demo import LOW_SKU
+from stock.models import StockLevel, StockMovement
+from stock.selectors import stock_sales
 
 
 def _seed() -> str:
@@ -50,6 +56,26 @@ def test_the_demo_days_reconcile_and_seeding_twice_does_nothing_twice(demo):
         MismatchKind.MISSING_AT_AMAZON,
         MismatchKind.TOTAL,
     }
+
+
+def test_the_demo_stores_stock_is_counted_and_each_sale_falls_on_its_orders_day(demo):
+    store = demo[0].store
+    entitlements = list(StoreItem.objects.filter(store=store).values_list("pk", flat=True))
+    levels = StockLevel.objects.filter(store=store)
+    assert levels.filter(last_counted_at__isnull=False).count() == len(entitlements)
+    assert not levels.filter(on_hand__lt=0).exists()
+    low = levels.filter(on_hand__lt=F("reorder_point")).values_list(
+        "store_item__item__sku", flat=True
+    )
+    assert LOW_SKU in set(low)
+    sales = StockMovement.objects.filter(store=store, kind=MovementKind.JWO_SALE)
+    assert sales.count() > 0
+    for sale in sales.select_related("order"):
+        assert sale.created_at == sale.order.priced_at
+        assert sale.created_at > sale.store_item.stock.last_counted_at
+    sold = stock_sales(store=store, store_item_ids=entitlements)
+    assert sum(s.today for s in sold.values()) == 0  # the demo days are past
+    assert sum(s.week for s in sold.values()) == -sum(m.quantity for m in sales)
 
 
 def test_every_demo_order_page_tells_one_story(demo, merchant_client):

@@ -1,6 +1,6 @@
 """Idempotent demo data for ``make run``: a merchant, two stores with web registers, one store
-mapped to ``jwo-demo-store-1``, a small catalog sold in both, a merchant admin and a staff
-user (credentials printed)."""
+mapped to ``jwo-demo-store-1``, a small catalog sold in both with its opening stock counts, a
+merchant admin and a staff user (credentials printed)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from catalog.demo import seed_demo_catalog
 from orders.demo import seed_demo_pricing
 from shoppers.demo import seed_demo_shoppers
+from stock.demo import seed_demo_stock
 from stores.demo import DEMO_PASSWORDS, seed_demo
 
 
@@ -18,9 +19,12 @@ class Command(BaseCommand):
         result = seed_demo()
         items = seed_demo_catalog(merchant=result.merchant, stores=result.stores)
         seed_demo_pricing(merchant=result.merchant, stores=result.stores)
+        counted = seed_demo_stock(stores=result.stores)
         tokens = seed_demo_shoppers()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  merchant: {result.merchant.name}, {items} catalog items")
+        if counted:
+            self.stdout.write(f"  stock: {counted} items counted three mornings ago")
         for store in result.stores:
             mapped = getattr(store, "jwo_mapping", None)
             note = f"mapped to {mapped.jwo_store_id}" if mapped else "not mapped"
