@@ -5,6 +5,8 @@ import csv
 import io
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import IO, Any
 
@@ -39,6 +41,24 @@ logger = logging.getLogger(__name__)
 
 IMPORT_COLUMNS = ["store", "sku", "on_hand", "reorder_point"]
 EXPORT_COLUMNS = ["store", "sku", "name", "on_hand", "reorder_point", "last_counted_at"]
+ERRORS_KEPT = 1000  # the import's page lists the first ones and says how many there were
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: int
+    on_hand: Decimal | None
+    reorder: Decimal | None
+    has_reorder: bool
+    counted_text: str | None  # the row's last_counted_at cell; None without that column
+
+
+def counted_text(value: datetime | None, zone: tzinfo) -> str:
+    """``last_counted_at`` as the export writes it: the store's time to the second, with its
+    offset (``2026-12-04T13:20:35-05:00``); the import compares the cell with it as text."""
+    if value is None:
+        return ""
+    return value.astimezone(zone).replace(microsecond=0).isoformat()
 
 
 def csv_safe(value: Any) -> str:
@@ -51,6 +71,7 @@ def stock_export_rows(*, store: Store) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
+    zone = store.zone
     rows = (
         StoreItem.objects.filter(store=store)
         .order_by("item__sku")
@@ -70,7 +91,7 @@ def stock_export_rows(*, store: Store) -> Iterator[str]:
                 csv_safe(name),
                 csv_safe(quantity_text(on_hand if on_hand is not None else Decimal(0))),
                 csv_safe(quantity_text(reorder)),
-                counted_at.isoformat() if counted_at else "",
+                counted_text(counted_at, zone),
             ]
         )
         if n % 500 == 0:
@@ -95,13 +116,27 @@ def stock_import_counts(
     """Counts from a CSV (``sku``, ``on_hand`` and/or ``reorder_point``; a ``store`` column,
     if present, must be this store's code). A row with a problem is reported with its number
     and the others are imported; a SKU given twice counts once, by its last row. Each chunk of
-    rows is one transaction."""
+    rows is one transaction.
+
+    An exported file imported back changes nothing: a row whose ``on_hand``, reorder point and
+    ``last_counted_at`` are what the item has now (the export wrote them and nothing moved
+    since) is reported unchanged and records no count, so *Last counted* and *Never counted*
+    keep meaning that someone counted. A hand-made file (no ``last_counted_at`` column), or a
+    row whose ``last_counted_at`` cell was cleared, counts every row, equal or not."""
     try:
         text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
         reader = csv.DictReader(text)
         header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise StockInputError(f"The file is not a UTF-8 CSV: {exc}") from None
+    except (UnicodeDecodeError, csv.Error):
+        raise StockInputError(
+            "The file is not a CSV in UTF-8 text: save it from the spreadsheet as "
+            "“CSV UTF-8 (comma delimited)”."
+        ) from None
+    if len(header) == 1 and ";" in header[0]:
+        raise StockInputError(
+            "The columns are separated by semicolons: save the file as comma-separated CSV "
+            "(and write decimals with a point, e.g. 1.5)."
+        )
     if "sku" not in header or not ({"on_hand", "reorder_point"} & set(header)):
         raise StockInputError(
             "The first row must name the columns: sku, on_hand (and/or reorder_point); "
@@ -110,7 +145,8 @@ def stock_import_counts(
     reader.fieldnames = header
     job = StockImport.objects.create(store=store, file_name=file_name[:255], actor=actor)
     errors: list[dict] = []
-    wanted: dict[str, tuple[int, Decimal | None, Decimal | None, bool]] = {}
+    wanted: dict[str, _Row] = {}
+    has_counted = "last_counted_at" in header
     total = 0
     try:
         for number, row in enumerate(reader, start=2):
@@ -125,6 +161,11 @@ def stock_import_counts(
                 problems.append(f"row is for store {row_store[:50]}, not {store.code}")
             if not sku:
                 problems.append("sku: missing")
+            if None in row:  # DictReader's key for cells beyond the header's
+                problems.append(
+                    f"the row has {len(header) + len(row[None])} cells, the first row names "
+                    f"{len(header)} columns"
+                )
             on_hand = reorder = None
             raw_on_hand = _number_cell((row.get("on_hand") or "").strip())
             raw_reorder_present = "reorder_point" in header
@@ -145,22 +186,34 @@ def stock_import_counts(
             if problems:
                 errors.append({"row": number, "sku": sku[:100], "problems": problems})
                 continue
-            wanted[sku] = (number, on_hand, reorder, raw_reorder_present)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        errors.append({"row": total + 1, "sku": "", "problems": [f"unreadable: {exc}"]})
-    counted = 0
+            wanted[sku] = _Row(
+                number,
+                on_hand,
+                reorder,
+                raw_reorder_present,
+                (row.get("last_counted_at") or "").strip() if has_counted else None,
+            )
+    except UnicodeDecodeError:
+        errors.append({"row": total + 2, "sku": "", "problems": ["not UTF-8 text from here on"]})
+    except csv.Error as exc:
+        errors.append({"row": total + 2, "sku": "", "problems": [f"unreadable: {exc}"]})
+    counted = unchanged = 0
     skus = list(wanted)
     for start in range(0, len(skus), IMPORT_CHUNK):
         chunk = skus[start : start + IMPORT_CHUNK]
-        counted += _import_chunk(
+        done, same = _import_chunk(
             store=store, job=job, rows={s: wanted[s] for s in chunk}, errors=errors, actor=actor
         )
+        counted, unchanged = counted + done, unchanged + same
     errors.sort(key=lambda e: e["row"])
     job.rows_total = total
     job.rows_counted = counted
+    job.rows_unchanged = unchanged
     job.rows_failed = len(errors)
-    job.errors = errors[:1000]
-    job.save(update_fields=["rows_total", "rows_counted", "rows_failed", "errors"])
+    job.errors = errors[:ERRORS_KEPT]
+    job.save(
+        update_fields=["rows_total", "rows_counted", "rows_unchanged", "rows_failed", "errors"]
+    )
     logger.info(
         "stock import done",
         extra={
@@ -177,23 +230,25 @@ def _import_chunk(
     *,
     store: Store,
     job: StockImport,
-    rows: dict[str, tuple[int, Decimal | None, Decimal | None, bool]],
+    rows: dict[str, _Row],
     errors: list[dict],
     actor: AbstractBaseUser | None,
-) -> int:
+) -> tuple[int, int]:
+    """Count one chunk's rows; (items counted, rows unchanged as exported)."""
     by_sku = _entitlements_by_sku(store=store, skus=rows)
-    for sku, (number, *_rest) in rows.items():
+    for sku, row in rows.items():
         if sku not in by_sku:
             errors.append(
                 {
-                    "row": number,
+                    "row": row.number,
                     "sku": sku[:100],
                     "problems": [f"{sku[:50]} is not sold in this store"],
                 }
             )
     known = {sku: row for sku, row in rows.items() if sku in by_sku}
     if not known:
-        return 0
+        return 0, 0
+    zone = store.zone
     with transaction.atomic():
         ids = [by_sku[s] for s in known]
         # Reorder points first, so the alert check below sees them.
@@ -206,17 +261,29 @@ def _import_chunk(
         )
         current = _locked_on_hand(ids)
         levels = {lv.store_item_id: lv for lv in StockLevel.objects.filter(store_item_id__in=ids)}
-        changed_points = []
-        for sku, (_n, _on_hand, reorder, has_reorder) in known.items():
+
+        def as_exported(sku: str, row: _Row) -> bool:
             level = levels[by_sku[sku]]
-            if has_reorder and level.reorder_point != reorder:
-                level.reorder_point = reorder
+            return (
+                row.counted_text is not None
+                and row.counted_text == counted_text(level.last_counted_at, zone)
+                and (row.on_hand is None or row.on_hand == current.get(by_sku[sku], Decimal(0)))
+                and (not row.has_reorder or row.reorder == level.reorder_point)
+            )
+
+        same = {sku for sku, row in known.items() if as_exported(sku, row)}
+        known = {sku: row for sku, row in known.items() if sku not in same}
+        changed_points = []
+        for sku, row in known.items():
+            level = levels[by_sku[sku]]
+            if row.has_reorder and level.reorder_point != row.reorder:
+                level.reorder_point = row.reorder
                 changed_points.append(level)
         StockLevel.objects.bulk_update(changed_points, ["reorder_point"])
         deltas = {
-            by_sku[sku]: on_hand - current.get(by_sku[sku], Decimal(0))
-            for sku, (_n, on_hand, _r, _h) in known.items()
-            if on_hand is not None
+            by_sku[sku]: row.on_hand - current.get(by_sku[sku], Decimal(0))
+            for sku, row in known.items()
+            if row.on_hand is not None
         }
         _move(
             store_id=store.pk,
@@ -228,7 +295,7 @@ def _import_chunk(
             counted=True,
             recheck=True,
         )
-        only_points = [levels[by_sku[s]] for s in known if known[s][1] is None]
+        only_points = [levels[by_sku[s]] for s in known if known[s].on_hand is None]
         if only_points:
             _low_stock_check(
                 store_id=store.pk,
@@ -238,4 +305,4 @@ def _import_chunk(
                 ],
                 recheck=True,
             )
-    return len(known)
+    return len(known), len(same)

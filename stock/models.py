@@ -127,6 +127,8 @@ class StockImport(models.Model):
     rows_total = models.PositiveIntegerField(default=0)
     rows_counted = models.PositiveIntegerField(default=0)
     rows_failed = models.PositiveIntegerField(default=0)
+    # rows exactly as the export wrote them, nothing changed since: not counted (stock/csvio.py)
+    rows_unchanged = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)  # [{"row", "sku", "problems"}]
     created_at = models.DateTimeField(auto_now_add=True)
 

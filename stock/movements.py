@@ -4,6 +4,7 @@ the trip as the key of a sale. stock/services.py is the public surface."""
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 QUANT = Decimal("0.0001")
 MAX_QUANTITY = Decimal("9999999999")
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")  # 1,000 and 12,500.5; not 1,5
 IMPORT_CHUNK = 2000
 IMPORT_MAX_ROWS = 200_000
 
@@ -357,12 +359,20 @@ def _entitlements_by_sku(*, store: Store, skus: Iterable[str]) -> dict[str, int]
 
 def parse_quantity(raw: Any, *, field: str = "quantity", allow_negative: bool = True) -> Decimal:
     """A quantity typed by a person or read from a CSV: plain digits with an optional sign and
-    point (thousands commas dropped), as the money inputs read them (jwo_console/forms.py
-    ``parse_money``: no exponent, NaN or Infinity), at most 4 places (rounded half up), at most
-    10 digits before the point."""
-    text = str(raw).strip().replace(",", "") if raw is not None else ""
+    point, as the money inputs read them (jwo_console/forms.py ``parse_money``: no exponent,
+    NaN or Infinity), at most 4 places, at most 10 digits before the point. Commas are taken
+    only as thousands separators in groups of three (``1,000``, ``12,500.5``): a decimal comma
+    (``1,5``) is refused rather than read as 15, and more places than 4 are refused rather
+    than rounded away (``0.00001`` is not 0)."""
+    text = str(raw).strip() if raw is not None else ""
     if not text:
         raise StockInputError(f"{field}: a number is needed.")
+    if "," in text:
+        if not THOUSANDS.match(text):
+            raise StockInputError(
+                f"{field}: {text[:30]!r} has a comma; write decimals with a point, e.g. 1.5."
+            )
+        text = text.replace(",", "")
     try:
         value = parse_money(raw if isinstance(raw, Decimal) else text)
     except ValidationError:
@@ -374,6 +384,8 @@ def parse_quantity(raw: Any, *, field: str = "quantity", allow_negative: bool = 
         raise StockInputError(f"{field}: {text[:30]} is too large.")
     if value < 0 and not allow_negative:
         raise StockInputError(f"{field}: cannot be negative.")
+    if value != value.quantize(QUANT):
+        raise StockInputError(f"{field}: {text[:30]} has more than 4 decimal places.")
     return value.quantize(QUANT)
 
 
@@ -401,7 +413,7 @@ def stock_count(
 ) -> StockLevel:
     """What is on the shelf now: on hand becomes ``counted``; the movement holds the
     difference. The level is marked counted."""
-    counted = parse_quantity(counted, field="counted", allow_negative=False)
+    counted = parse_quantity(counted, field="Quantity", allow_negative=False)
     with transaction.atomic():
         current = _locked_on_hand([store_item.pk]).get(store_item.pk, Decimal(0))
         _move(
@@ -429,7 +441,7 @@ def stock_adjust(
     if kind not in (MovementKind.ADJUSTMENT, MovementKind.RECEIPT):
         raise ValueError(f"not an adjustment kind: {kind}")
     quantity = parse_quantity(
-        quantity, field="quantity", allow_negative=kind == MovementKind.ADJUSTMENT
+        quantity, field="Quantity", allow_negative=kind == MovementKind.ADJUSTMENT
     )
     if quantity == 0:
         raise StockInputError("quantity: enter a quantity other than zero.")

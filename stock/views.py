@@ -134,8 +134,7 @@ class StockItemView(PermissionRequiredMixin, View):
                 )
                 done = f"Saved: {services.quantity_text(level.on_hand)} on hand."
         except services.StockInputError as exc:
-            form.add_error(None, exc.message)
-            messages.error(request, exc.message)
+            form.add_error(None, exc.message)  # shown once, above the form it is about
             return self._render(request, entitlement, form, status=400)
         messages.success(request, done)
         return redirect("stock:item", pk=entitlement.pk)

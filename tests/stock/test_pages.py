@@ -135,7 +135,23 @@ def test_count_adjust_receive_and_reorder_on_the_item_page(merchant_client, merc
 
 
 @pytest.mark.parametrize(
-    "bad", ["abc", "NaN", "Infinity", "-Infinity", "sNaN", "1e30", "1e3", "1E2", "-3", "", "=1+1"]
+    "bad",
+    [
+        "abc",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "sNaN",
+        "1e30",
+        "1e3",
+        "1E2",
+        "-3",
+        "",
+        "=1+1",
+        "1,5",
+        "0.00001",
+        "1,00",
+    ],
 )
 def test_hostile_counts_get_a_clear_400(merchant_client, shop, bad):
     water = entitlement(shop.store, "WATER")
@@ -143,7 +159,7 @@ def test_hostile_counts_get_a_clear_400(merchant_client, shop, bad):
         reverse("stock:item", args=[water.pk]), {"action": "count", "quantity": bad}
     )
     assert response.status_code == 400
-    assert b"counted:" in response.content
+    assert b"Quantity:" in response.content
     assert not StockMovement.objects.exists()
 
 
@@ -240,12 +256,16 @@ def test_export_neutralises_formulas_and_round_trips(merchant_client, shop):
     services.stock_count(store_item=entitlement(store, "WATER"), counted=Decimal("1"), actor=None)
     _import(merchant_client, store, text)
     job = StockImport.objects.get()
-    # Every row, the negative one too: negative stock is allowed (and flagged), so what the
-    # export writes the import takes back as it is.
+    # Every row reads back, the negative one too (negative stock is allowed and flagged). Only
+    # WATER, counted again since the export, is counted; the rest are as the export wrote them
+    # and nothing moved since: reported unchanged, and nobody is said to have counted them.
     assert job.errors == []
-    assert job.rows_counted == job.rows_total
+    assert (job.rows_total, job.rows_counted, job.rows_unchanged) == (4, 1, 3)
     assert (on_hand(store, "WATER"), on_hand(store, "CHIPS")) == (Decimal("7"), Decimal("-3"))
-    assert StockLevel.objects.get(store_item=evil.store_items.get()).last_counted_at
+    assert StockLevel.objects.get(store_item=evil.store_items.get()).last_counted_at is None
+    assert not StockMovement.objects.filter(kind=MovementKind.IMPORT).exclude(
+        store_item=entitlement(store, "WATER")
+    )
 
 
 def test_a_negative_on_hand_exported_imports_again_and_stays_flagged(merchant_client, shop):
@@ -260,7 +280,7 @@ def test_a_negative_on_hand_exported_imports_again_and_stays_flagged(merchant_cl
     services.stock_count(store_item=entitlement(store, "CHIPS"), counted=Decimal("4"), actor=None)
     _import(merchant_client, store, text)
     job = StockImport.objects.get()
-    assert job.errors == [] and job.rows_counted == 3
+    assert job.errors == [] and (job.rows_counted, job.rows_unchanged) == (1, 2)
     assert on_hand(store, "CHIPS") == Decimal("-1")
     page = merchant_client.get(LEVELS, {"store": store.pk, "level": "negative"})
     assert rows(page) == ["CHIPS"]  # flagged on the page
@@ -300,7 +320,7 @@ def test_a_count_typed_with_an_exponent_changes_nothing(merchant_client, shop):
     url = reverse("stock:item", args=[water.pk])
     response = merchant_client.post(url, {"action": "count", "quantity": "1e3"})
     assert response.status_code == 400
-    assert "counted: &#x27;1e3&#x27; is not a number in plain digits" in response.content.decode()
+    assert "Quantity: &#x27;1e3&#x27; is not a number in plain digits" in response.content.decode()
     assert on_hand(shop.store, "WATER") == Decimal("0")
 
 
@@ -381,3 +401,80 @@ def test_an_import_opens_and_resolves_alerts_only_where_they_change(merchant_cli
         "Sea Salt Chips (CHIPS): 2 on hand"
     ]
     assert Alert.objects.filter(status="RESOLVED").count() == 1
+
+
+def test_an_export_is_written_in_the_store_time_and_a_hand_made_file_counts_every_row(
+    merchant_client, shop
+):
+    store = shop.store
+    store.time_zone = "America/New_York"
+    store.save(update_fields=["time_zone"])
+    services.stock_count(store_item=entitlement(store, "WATER"), counted=Decimal("5"), actor=None)
+    text = b"".join(
+        merchant_client.get(reverse("stock:export"), {"store": store.pk}).streaming_content
+    ).decode()
+    water = next(r for r in csv.reader(io.StringIO(text)) if r[1] == "WATER")
+    assert water[5].endswith(("-05:00", "-04:00")) and "." not in water[5]  # no microseconds
+    # Someone counted and found the same 5: a file without last_counted_at records that count.
+    before = StockLevel.objects.get(store_item=entitlement(store, "WATER")).last_counted_at
+    _import(merchant_client, store, "sku,on_hand\nWATER,5\n")
+    job = StockImport.objects.get()
+    assert (job.rows_counted, job.rows_unchanged) == (1, 0)
+    assert StockLevel.objects.get(store_item=entitlement(store, "WATER")).last_counted_at > before
+    # The export's row with its last_counted_at cell cleared counts too.
+    _import(merchant_client, store, "sku,on_hand,last_counted_at\nWATER,5,\n")
+    assert StockImport.objects.first().rows_counted == 1
+
+
+@pytest.mark.parametrize(
+    "cell, problem",
+    [
+        ('"1,5"', "has a comma; write decimals with a point"),
+        ("0.00001", "has more than 4 decimal places"),
+        ('"12,50"', "has a comma"),
+    ],
+)
+def test_a_decimal_comma_or_too_many_places_is_refused_not_misread(
+    merchant_client, shop, cell, problem
+):
+    store = shop.store
+    _import(merchant_client, store, f'sku,on_hand\nWATER,{cell}\nCHIPS,"1,000"\n')
+    job = StockImport.objects.get()
+    assert [(e["row"], problem in e["problems"][0]) for e in job.errors] == [(2, True)]
+    assert on_hand(store, "CHIPS") == Decimal("1000")  # a thousands comma is still read
+    assert not StockMovement.objects.filter(store_item=entitlement(store, "WATER")).exists()
+
+
+def test_a_row_with_more_cells_than_columns_is_refused(merchant_client, shop):
+    _import(merchant_client, shop.store, "sku,on_hand\nWATER,1,2,3\nCHIPS,4\n")
+    job = StockImport.objects.get()
+    assert job.errors == [
+        {
+            "row": 2,
+            "sku": "WATER",
+            "problems": ["the row has 4 cells, the first row names 2 columns"],
+        }
+    ]
+    assert on_hand(shop.store, "CHIPS") == Decimal("4")
+
+
+def test_a_binary_or_semicolon_file_is_refused_in_plain_words(merchant_client, shop):
+    def flash(content: bytes) -> str:
+        upload = SimpleUploadedFile("x.csv", content, content_type="text/csv")
+        response = merchant_client.post(
+            reverse("stock:import"), {"store": shop.store.pk, "file": upload}, follow=True
+        )
+        return response.content.decode()
+
+    body = flash(b"\x89PNG\r\n\x1a\n\x00\x00")
+    assert "not a CSV in UTF-8 text" in body and "codec" not in body
+    assert "separated by semicolons" in flash(b"sku;on_hand\nWATER;1,5\n")
+    assert not StockMovement.objects.exists()
+
+
+def test_an_import_with_more_problems_than_listed_says_so(merchant_client, shop):
+    rows = "".join(f"NOPE{n},1\n" for n in range(1200))
+    response = _import(merchant_client, shop.store, "sku,on_hand\n" + rows)
+    job = StockImport.objects.get()
+    assert (job.rows_failed, len(job.errors)) == (1200, 1000)
+    assert "The first 1000 of 1200 rows with problems are listed" in response.content.decode()
