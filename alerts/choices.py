@@ -34,8 +34,10 @@ UNRESOLVED = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 
 class AlertEventAction(models.TextChoices):
     OPENED = "OPENED", "Opened"
+    ESCALATED = "ESCALATED", "Severity raised"
     ACKNOWLEDGED = "ACKNOWLEDGED", "Acknowledged"
     RESOLVED = "RESOLVED", "Resolved"
     EMAILED = "EMAILED", "E-mailed"
     WEBHOOK_SENT = "WEBHOOK_SENT", "Sent to the webhook"
     NOTIFY_FAILED = "NOTIFY_FAILED", "Notification failed"
+    NO_RECIPIENTS = "NO_RECIPIENTS", "Not e-mailed"

@@ -97,8 +97,14 @@ def alert_raise(
     return alert
 
 
+SEVERITY_RANK = {AlertSeverity.INFO: 0, AlertSeverity.WARNING: 1, AlertSeverity.CRITICAL: 2}
+
+
 def _bump(*, kind: str, key: str, title: str, detail: str, severity: str, now) -> Alert | None:
     unresolved = Alert.objects.filter(kind=kind, key=key, status__in=UNRESOLVED)
+    before = unresolved.values_list("pk", "severity").first()
+    if before is None:
+        return None
     updated = unresolved.update(
         occurrences=F("occurrences") + 1,
         last_seen_at=now,
@@ -107,7 +113,16 @@ def _bump(*, kind: str, key: str, title: str, detail: str, severity: str, now) -
         severity=severity,
         updated_at=now,
     )
-    return unresolved.first() if updated else None
+    if not updated:
+        return None
+    pk, was = before
+    if SEVERITY_RANK.get(severity, 0) > SEVERITY_RANK.get(was, 0):
+        AlertEvent.objects.create(
+            alert_id=pk,
+            action=AlertEventAction.ESCALATED,
+            detail=f"{AlertSeverity(was).label} → {AlertSeverity(severity).label}: {title}"[:500],
+        )
+    return unresolved.first()
 
 
 NOTIFY_SWEEP_HOURS = 24  # an alert no one was told of within a day is told of no more
@@ -148,8 +163,12 @@ def alerts_notify_sweep(*, now: datetime | None = None) -> int:
     return sent
 
 
-def alert_resolve(*, kind: str, key: str) -> int:
-    """Resolve the unresolved alert of (kind, key), if any. Returns how many were resolved."""
+def alert_resolve(
+    *, kind: str, key: str, actor: AbstractBaseUser | None = None, detail: str = ""
+) -> int:
+    """Resolve the unresolved alert of (kind, key), if any; its history says by whom (a count's
+    user, say; none for what the console saw by itself) and why. Returns how many were
+    resolved."""
     # The common case (every paid order asks): nothing open, one read, no lock or savepoint. An
     # alert raised by a transaction not yet committed is missed by the locking read below too.
     if not Alert.objects.filter(kind=kind, key=key, status__in=UNRESOLVED).exists():
@@ -167,7 +186,13 @@ def alert_resolve(*, kind: str, key: str) -> int:
             status=AlertStatus.RESOLVED, resolved_at=now, updated_at=now
         )
         AlertEvent.objects.bulk_create(
-            AlertEvent(alert_id=pk, action=AlertEventAction.RESOLVED) for pk in ids
+            AlertEvent(
+                alert_id=pk,
+                action=AlertEventAction.RESOLVED,
+                actor_id=getattr(actor, "pk", None),
+                detail=detail[:500],
+            )
+            for pk in ids
         )
     logger.info("alert resolved", extra={"alert_kind": kind, "alert_key": key})
     return len(ids)
@@ -216,6 +241,21 @@ def alert_webhook_payload(*, alert: Alert) -> dict:
     return {"text": text}
 
 
+def _no_recipients_noted(alert: Alert) -> None:
+    """Say once in the alert's history that nobody was e-mailed, and where to name someone."""
+    if alert.events.filter(action=AlertEventAction.NO_RECIPIENTS).exists():
+        return
+    where = (
+        "the store's alert e-mails (Settings → Integrations → Just Walk Out → edit) are empty "
+        "and so is ALERT_EMAILS"
+        if alert.store_id
+        else "ALERT_EMAILS is empty"
+    )
+    AlertEvent.objects.create(
+        alert=alert, action=AlertEventAction.NO_RECIPIENTS, detail=f"No one to e-mail: {where}."
+    )
+
+
 def alert_notify(*, alert_id: int) -> None:
     """Send the alert's e-mail and webhook post, each at most once.
 
@@ -227,6 +267,8 @@ def alert_notify(*, alert_id: int) -> None:
     if alert.status == AlertStatus.RESOLVED and alert.emailed_at is None:
         logger.info("alert resolved before it was notified", extra={"alert_id": alert.pk})
     recipients = alert_recipients(alert=alert)
+    if not recipients:
+        _no_recipients_noted(alert)
     if recipients and _claim(alert, "emailed_at"):
         try:
             send_mail(

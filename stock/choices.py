@@ -9,6 +9,7 @@ class MovementKind(models.TextChoices):
     ADJUSTMENT = "ADJUSTMENT", "Adjustment"
     RECEIPT = "RECEIPT", "Receipt of goods"
     IMPORT = "IMPORT", "CSV import (count)"
+    REORDER_POINT = "REORDER_POINT", "Reorder point changed"  # quantity 0: the audit trail
 
 
 # Movements that make "sold": a sale, less what came back from it.

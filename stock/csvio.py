@@ -31,6 +31,7 @@ from .movements import (
     _Moved,
     parse_quantity,
     quantity_text,
+    reorder_point_recorded,
 )
 
 logger = logging.getLogger(__name__)
@@ -277,9 +278,12 @@ def _import_chunk(
         for sku, row in known.items():
             level = levels[by_sku[sku]]
             if row.has_reorder and level.reorder_point != row.reorder:
+                changed_points.append((level, level.reorder_point))
                 level.reorder_point = row.reorder
-                changed_points.append(level)
-        StockLevel.objects.bulk_update(changed_points, ["reorder_point"])
+        StockLevel.objects.bulk_update([lv for lv, _was in changed_points], ["reorder_point"])
+        reorder_point_recorded(
+            levels=changed_points, actor=actor, reason=f"CSV {job.file_name}"[:100]
+        )
         deltas = {
             by_sku[sku]: row.on_hand - current.get(by_sku[sku], Decimal(0))
             for sku, row in known.items()
@@ -304,5 +308,6 @@ def _import_chunk(
                     for lv in only_points
                 ],
                 recheck=True,
+                actor=actor,
             )
     return len(known), len(same)

@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from alerts.choices import UNRESOLVED, AlertKind, AlertSeverity
@@ -261,7 +262,7 @@ def _move(
     except IntegrityError:
         logger.warning("stock movement exists already", extra={"ref": ref, "kind": kind})
         return {}
-    _low_stock_check(store_id=store_id, moved=moved.values(), recheck=recheck)
+    _low_stock_check(store_id=store_id, moved=moved.values(), recheck=recheck, actor=actor)
     return moved
 
 
@@ -279,10 +280,19 @@ def low_stock_key(*, store_id: int, item_id: int) -> str:
     return f"store:{store_id}:item:{item_id}"
 
 
-def _low_stock_check(*, store_id: int, moved: Iterable[_Moved], recheck: bool) -> None:
-    """Raise LOW_STOCK when on hand falls below the reorder point (below zero without one), and
-    again when it turns negative (critical); resolve when it is back at or above it. Sales look
-    at the crossing only (cheap); counts and reorder-point changes (``recheck``) at the level."""
+def _low_stock_check(
+    *,
+    store_id: int,
+    moved: Iterable[_Moved],
+    recheck: bool,
+    actor: AbstractBaseUser | None = None,
+) -> None:
+    """Raise LOW_STOCK when on hand falls below the reorder point, and again when it turns
+    negative (critical); resolve when it is back at or above it, in the name of ``actor`` (who
+    counted or delivered). Sales look at the crossing only (cheap: a sale of an item already
+    low writes nothing to the alert), so the alert says what was on hand when it was raised and
+    links the item's page for the figure now; counts and reorder-point changes (``recheck``)
+    look at the level."""
     raise_ids, resolve_ids = [], []
     for m in moved:
         low_before, low_after = (
@@ -323,24 +333,63 @@ def _low_stock_check(*, store_id: int, moved: Iterable[_Moved], recheck: bool) -
     for m in resolve_ids:
         si = entitlements[m.store_item_id]
         alert_resolve(
-            kind=AlertKind.LOW_STOCK, key=low_stock_key(store_id=store_id, item_id=si.item_id)
+            kind=AlertKind.LOW_STOCK,
+            key=low_stock_key(store_id=store_id, item_id=si.item_id),
+            actor=actor,
+            detail=f"On hand {quantity_text(m.after)}"
+            + (
+                f", at or above the reorder point {quantity_text(m.reorder_point)}."
+                if m.reorder_point is not None
+                else ": the item has no reorder point any more."
+            ),
         )
     for m in raise_ids:
         si = entitlements[m.store_item_id]
-        point = (
-            "zero"
-            if m.reorder_point is None
-            else f"the reorder point {quantity_text(m.reorder_point)}"
-        )
+        negative = m.after < 0
+        point = quantity_text(m.reorder_point)
         alert_raise(
             kind=AlertKind.LOW_STOCK,
             key=low_stock_key(store_id=store_id, item_id=si.item_id),
-            title=f"{si.item.name} ({si.item.sku}): {quantity_text(m.after)} on hand"[:200],
-            detail=f"On hand {quantity_text(m.after)} at {si.store.name} is below {point}."
-            + (" Stock is negative: count the shelf." if m.after < 0 else ""),
+            title=(
+                f"{si.item.name} ({si.item.sku}) "
+                + ("is negative" if negative else f"is below its reorder point {point}")
+            )[:200],
+            detail=f"On hand {quantity_text(m.after)} at {si.store.name} when this was raised "
+            f"(reorder point {point})."
+            + (" Stock is negative: count the shelf." if negative else "")
+            + f"\nThe item's stock, to count it: {reverse('stock:item', args=[si.pk])}",
             store=si.store,
-            severity=AlertSeverity.CRITICAL if m.after < 0 else AlertSeverity.WARNING,
+            severity=AlertSeverity.CRITICAL if negative else AlertSeverity.WARNING,
         )
+
+
+def reorder_point_recorded(
+    *,
+    levels: Iterable[tuple[StockLevel, Decimal | None]],
+    actor: AbstractBaseUser | None,
+    reason: str,
+) -> None:
+    """The ledger's row for each reorder point changed (quantity 0, on hand as it is): who set
+    it, when, from what to what. ``levels`` holds each level, already changed, with the point it
+    had before."""
+    now = timezone.now()
+    StockMovement.objects.bulk_create(
+        StockMovement(
+            store_item_id=level.store_item_id,
+            store_id=level.store_id,
+            kind=MovementKind.REORDER_POINT,
+            quantity=Decimal(0),
+            on_hand_after=level.on_hand,
+            reason=(
+                f"Reorder point {quantity_text(was) or 'none'} → "
+                f"{quantity_text(level.reorder_point) or 'none'}"
+                + (f" ({reason})" if reason else "")
+            )[:300],
+            actor_id=getattr(actor, "pk", None),
+            created_at=now,
+        )
+        for level, was in levels
+    )
 
 
 def _entitlements_by_sku(*, store: Store, skus: Iterable[str]) -> dict[str, int]:
@@ -470,12 +519,16 @@ def stock_reorder_point_set(
         level, _ = StockLevel.objects.select_for_update().get_or_create(
             store_item=store_item, defaults={"store_id": store_item.store_id}
         )
+        was = level.reorder_point
         level.reorder_point = reorder_point
         level.save(update_fields=["reorder_point", "updated_at"])
+        if was != reorder_point:
+            reorder_point_recorded(levels=[(level, was)], actor=actor, reason="")
         _low_stock_check(
             store_id=store_item.store_id,
             moved=[_Moved(store_item.pk, level.on_hand, level.on_hand, reorder_point)],
             recheck=True,
+            actor=actor,
         )
     logger.info(
         "reorder point set",

@@ -10,10 +10,11 @@ from jwo_console import roles
 
 from .choices import DelegationMode, LoyaltyProvider
 from .models import JwoStoreMapping, Merchant, Store, WebRegister
-from .services import MappingInput, jwo_store_mappings_create
+from .services import MappingInput, jwo_store_mapping_update, jwo_store_mappings_create
 
 DEMO_PASSWORDS = {"merchant": "merchant-demo-pass", "staff": "staff-demo-pass"}
 DEMO_JWO_STORE_ID = "jwo-demo-store-1"
+DEMO_ALERT_EMAILS = "store-manager@demo.example"
 DEMO_FULL_JWO_STORE_ID = "jwo-demo-store-2"
 
 
@@ -103,6 +104,12 @@ def seed_demo() -> DemoData:
                     delegation_mode=delegation,
                 )
             ],
+            actor=None,
+        )
+        # Alerts (low stock, say) are e-mailed to the store's manager: Sandbox → Outbox shows them.
+        jwo_store_mapping_update(
+            mapping=JwoStoreMapping.objects.get(store=store),
+            data={"alert_emails": DEMO_ALERT_EMAILS},
             actor=None,
         )
     stores = list(Store.objects.filter(pk__in=[s.pk for s in stores]).select_related("jwo_mapping"))

@@ -158,6 +158,26 @@ def test_no_recipients_and_no_webhook_sends_nothing(settings, django_capture_on_
     assert mail.outbox == []
     alert.refresh_from_db()
     assert alert.emailed_at is None and alert.webhook_sent_at is None
+    # The history says nobody was told, and where to name someone, once.
+    services.alert_notify(alert_id=alert.pk)
+    noted = alert.events.filter(action=AlertEventAction.NO_RECIPIENTS)
+    assert [e.detail for e in noted] == ["No one to e-mail: ALERT_EMAILS is empty."]
+
+
+def test_a_raise_that_turns_an_alert_critical_is_in_its_history(store):
+    alert = _raise(store, severity="warning")
+    _raise(store, severity="warning")
+    _raise(store, severity="critical", title="Cola is negative")
+    _raise(store, severity="critical")
+    escalated = alert.events.filter(action=AlertEventAction.ESCALATED)
+    assert [e.detail for e in escalated] == ["Warning → Critical: Cola is negative"]
+
+
+def test_resolve_records_who_and_why(store, merchant):
+    alert = _raise(store)
+    services.alert_resolve(kind=alert.kind, key=alert.key, actor=merchant, detail="counted 9")
+    event = alert.events.get(action=AlertEventAction.RESOLVED)
+    assert (event.actor, event.detail) == (merchant, "counted 9")
 
 
 def test_a_broker_away_when_an_alert_opens_costs_a_delay_and_the_sweep_tells(

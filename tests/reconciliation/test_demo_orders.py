@@ -10,6 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.db.models import F
 
+from alerts.models import Alert
+from alerts.services import alert_notify
 from catalog.models import StoreItem
 from orders.models import Order
 from payments.models import PaymentAttempt
@@ -76,6 +78,12 @@ def test_the_demo_stores_stock_is_counted_and_each_sale_falls_on_its_orders_day(
     sold = stock_sales(store=store, store_item_ids=entitlements)
     assert sum(s.today for s in sold.values()) == 0  # the demo days are past
     assert sum(s.week for s in sold.values()) == -sum(m.quantity for m in sales)
+    # The low item's alert names the store's manager, who is e-mailed (Sandbox → Outbox).
+    assert store.jwo_mapping.alert_emails == "store-manager@demo.example"
+    low_item = StoreItem.objects.get(store=store, item__sku=LOW_SKU).item_id
+    alert = Alert.objects.get(kind="LOW_STOCK", key=f"store:{store.pk}:item:{low_item}")
+    alert_notify(alert_id=alert.pk)
+    assert alert.events.filter(action="EMAILED", detail="store-manager@demo.example").exists()
 
 
 def test_every_demo_order_page_tells_one_story(demo, merchant_client):

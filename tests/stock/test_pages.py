@@ -36,6 +36,10 @@ def stocked(shop):
     return store
 
 
+def alert_item(alert: Alert) -> int:
+    return int(alert.detail.rstrip("/").rsplit("/", 1)[1])
+
+
 def rows(response) -> list[str]:
     return [row["si"].item.sku for row in response.context["table"]]
 
@@ -131,7 +135,16 @@ def test_count_adjust_receive_and_reorder_on_the_item_page(merchant_client, merc
     for text in ("Count", "Receipt of goods", "Adjustment", "broken bottles", merchant.username):
         assert text in page
     kinds = list(StockMovement.objects.filter(store_item=water).values_list("kind", "actor"))
-    assert kinds[0] == (MovementKind.ADJUSTMENT, merchant.pk)
+    assert kinds[:2] == [
+        (MovementKind.REORDER_POINT, merchant.pk),  # who set the point is in the ledger too
+        (MovementKind.ADJUSTMENT, merchant.pk),
+    ]
+    assert "Reorder point none → 20" in page
+    # Counted back above the point, the alert resolves in the counter's name, saying why.
+    assert merchant_client.post(url, {"action": "count", "quantity": "25"}).status_code == 302
+    resolved = Alert.objects.get(kind="LOW_STOCK").events.get(action="RESOLVED")
+    assert resolved.actor == merchant
+    assert resolved.detail == "On hand 25, at or above the reorder point 20."
 
 
 @pytest.mark.parametrize(
@@ -338,10 +351,11 @@ def test_quantities_show_without_trailing_zeros(merchant_client, shop):
     assert '<td class="num on-hand">5</td>' in listing or '<td class="num on-hand">5 ' in listing
     assert '<td class="num">+31.5</td>' in page  # the count's movement
     alert = Alert.objects.get(kind="LOW_STOCK")
-    assert alert.title == "Spring Water 1L (WATER): 31.5 on hand"
-    assert alert.detail.startswith("On hand 31.5 at ") and "below the reorder point 40." in (
-        alert.detail
-    )
+    assert alert.title == "Spring Water 1L (WATER) is below its reorder point 40"
+    assert alert.detail.startswith("On hand 31.5 at ") and "(reorder point 40)." in alert.detail
+    # The alert's page links the item's stock page, where the figure now is and a count is made.
+    detail = merchant_client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
+    assert f'href="{reverse("stock:item", args=[alert_item(alert)])}"' in detail
 
 
 @pytest.mark.parametrize(
@@ -391,14 +405,14 @@ def test_an_import_opens_and_resolves_alerts_only_where_they_change(merchant_cli
     header = "sku,on_hand,reorder_point\n"
     _import(merchant_client, store, header + "WATER,1,5\nCHIPS,2,5\nAPPLES,9,5\n")
     assert sorted(Alert.objects.filter(status="OPEN").values_list("title", flat=True)) == [
-        "Sea Salt Chips (CHIPS): 2 on hand",
-        "Spring Water 1L (WATER): 1 on hand",
+        "Sea Salt Chips (CHIPS) is below its reorder point 5",
+        "Spring Water 1L (WATER) is below its reorder point 5",
     ]
     _import(merchant_client, store, header + "WATER,1,5\nCHIPS,2,5\nAPPLES,9,5\n")
     assert set(Alert.objects.values_list("occurrences", flat=True)) == {1}  # nothing new
     _import(merchant_client, store, header + "WATER,8,5\n")
     assert list(Alert.objects.filter(status="OPEN").values_list("title", flat=True)) == [
-        "Sea Salt Chips (CHIPS): 2 on hand"
+        "Sea Salt Chips (CHIPS) is below its reorder point 5"
     ]
     assert Alert.objects.filter(status="RESOLVED").count() == 1
 
