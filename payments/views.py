@@ -22,6 +22,7 @@ from jwo_console.exceptions import ApplicationError
 from jwo_console.forms import parse_money
 from jwo_console.paginator import CappedPaginator
 from jwo_console.redirects import safe_next
+from jwo_console.templatetags.console import json_text
 from orders.choices import ErrorStage, OrderStatus
 from orders.filters import OrderFilterSet
 from orders.models import Order
@@ -151,7 +152,11 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # read here, not in the template: a parameter named "items" (the "created" event has
         # one) would shadow dict.items there
         params = event.parameters if isinstance(event.parameters, dict) else {}
-        event.parameter_pairs = list(params.items())
+        event.parameter_pairs = [  # empty values say nothing; nested ones read as JSON
+            (k, json_text(v, indent=None) if isinstance(v, dict | list) else v)
+            for k, v in params.items()
+            if v not in (None, "", [], {})
+        ]
     order.retry_state = services.order_retry_state(order=order)
     named = (
         MISSING_SKU.findall(order.error_message)

@@ -66,8 +66,17 @@ class GateForm(forms.Form):
     entry = forms.ChoiceField(
         choices=[("CARD", "Card (tap)"), ("APP", "App (Scan Key Code)")],
         widget=forms.RadioSelect,
-        help_text="An app entry sends a made-up key, which the console refuses; a demo shopper's "
-        "real key comes from manage.py simulate_trips --app-token (printed by make run).",
+        help_text="An app entry shows the Scan Key Code the console's app endpoint gives the "
+        "shopper holding the app token below (a demo shopper's under make run); without a "
+        "token, or with one the console does not know, the gate sees a made-up key and the "
+        "console refuses it.",
+    )
+    app_token = forms.CharField(
+        required=False,
+        max_length=200,
+        initial="demo-app-token-1",
+        label="App token (app entry)",
+        strip=True,
     )
     card_profile = forms.ChoiceField(choices=CardProfile.choices, initial=CardProfile.OK)
     shopper_no = PlainIntegerField(

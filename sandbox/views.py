@@ -23,7 +23,7 @@ from .models import (
     SandboxStore,
     SandboxTrip,
 )
-from .simulator import GateSimulator, SimulationConfig
+from .simulator import GateSimulator, SimulationConfig, app_key_source
 
 SHOWN = 50
 
@@ -148,11 +148,24 @@ def gates(request: HttpRequest) -> HttpResponse:
                 loyalty_rate=0,
             )
         )
+        if data["entry"] == "APP" and data.get("app_token"):
+            simulator.config.identity_key = app_key_source(
+                settings.JWO_SANDBOX_CONNECTOR_URL, [data["app_token"]]
+            )
         outcome = simulator.run_trip(
             data["shopper_no"], entry=data["entry"], card_profile=data["card_profile"], cart=cart
         )
+    from stores.models import JwoStoreMapping  # the names a merchant knows, as gate_fa reads
+
+    ids = [s.store_id for s in form.fields["store"].queryset]
+    names = dict(
+        JwoStoreMapping.objects.filter(jwo_store_id__in=ids).values_list(
+            "jwo_store_id", "store__name"
+        )
+    )
     context = {
         "form": form,
+        "store_choices": [(i, f"{names[i]} ({i})" if i in names else i) for i in ids],
         "store_id": store_id,
         "outcome": outcome,
         "retailer_fa": retailer_fa,

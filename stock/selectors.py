@@ -112,26 +112,36 @@ class LowStockSummary:
     below: int
     negative: int
     open_alerts: int
-    stores: list[tuple[Store, int]]
+    stores: list[tuple[Store, int, int]]  # (store, below, negative), the most first, five
+    more_stores: int = 0  # stores with low stock beyond those five
 
 
 def low_stock_summary() -> LowStockSummary:
-    """For the home tile: levels below their reorder point, negative ones, open alerts."""
+    """For the home tile: levels below their reorder point, negative ones, open alerts, and
+    each store's two figures (the stock page shows one store at a time, so every link the tile
+    has is a store's)."""
     below_q = Q(reorder_point__isnull=False, on_hand__lt=F("reorder_point"))
-    per_store = (
-        StockLevel.objects.filter(below_q | Q(on_hand__lt=0))
+    negative_q = Q(on_hand__lt=0)
+    per_store = list(
+        StockLevel.objects.filter(below_q | negative_q)
         .values("store_id")
-        .annotate(n=Count("pk"))
-        .order_by("-n")[:5]
+        .annotate(
+            n=Count("pk"),
+            below=Count("pk", filter=below_q),
+            negative=Count("pk", filter=negative_q),
+        )
+        .order_by("-n", "store_id")
     )
-    names = {s.pk: s for s in Store.objects.filter(pk__in=[r["store_id"] for r in per_store])}
-    totals = StockLevel.objects.aggregate(
-        below=Count("pk", filter=below_q), negative=Count("pk", filter=Q(on_hand__lt=0))
-    )
+    names = {s.pk: s for s in Store.objects.filter(pk__in=[r["store_id"] for r in per_store[:5]])}
     open_alerts = Alert.objects.filter(kind=AlertKind.LOW_STOCK, status__in=UNRESOLVED).count()
     return LowStockSummary(
-        below=totals["below"],
-        negative=totals["negative"],
+        below=sum(r["below"] for r in per_store),
+        negative=sum(r["negative"] for r in per_store),
         open_alerts=open_alerts,
-        stores=[(names[r["store_id"]], r["n"]) for r in per_store if r["store_id"] in names],
+        stores=[
+            (names[r["store_id"]], r["below"], r["negative"])
+            for r in per_store[:5]
+            if r["store_id"] in names
+        ],
+        more_stores=max(0, len(per_store) - 5),
     )

@@ -1,5 +1,6 @@
 """Template filters of the console: ``{% load console %}``."""
 
+import json
 import re
 from decimal import Decimal
 
@@ -8,6 +9,19 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+
+
+def json_text(value: object, indent: int | None = 2) -> str:
+    """A request or response body as JSON people read (the wire's spelling: ``"purchaseId"``,
+    ``null``), not Python's ``{'purchaseId': None}``; text that is not JSON stays as it is."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
+
+
+@register.filter(name="json")
+def json_filter(value: object) -> str:
+    return json_text(value)
 
 
 def percent_text(rate: Decimal | None) -> str:

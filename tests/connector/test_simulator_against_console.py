@@ -143,3 +143,24 @@ def test_the_stores_fa_policy_through_the_simulator_reaches_the_trips(live_serve
         assert (str(trip.authorized_amount), trip.authorized_amount_source) == expected
         sandbox_trip = SandboxTrip.objects.get(trip_id=outcome.trip_id)
         assert str(sandbox_trip.preauth_amount) == expected[0]  # what Amazon pre-authorized
+
+
+def test_the_gate_page_lets_an_app_shopper_in_with_their_token(live_server, client, settings):
+    """Sandbox → Store gates, App entry: the shopper's app token fetches a real Scan Key Code
+    from the console, so the gate opens; a token the console does not know keeps it closed.
+    The picker names the console's store beside its JWO id."""
+    from tests.factories import merchant_admin
+
+    settings.JWO_SANDBOX_CONNECTOR_URL = live_server.url
+    mapping = JwoStoreMappingFactory(jwo_store_id="jwo-sim-page")
+    SandboxStore.objects.create(store_id="jwo-sim-page")
+    token = shopper_app_token_issue(shopper=Shopper.objects.create(email="app@example.com"))
+    client.force_login(merchant_admin(username="tess-app"))
+    page = client.get("/sandbox/gates/?store=jwo-sim-page").content.decode()
+    assert f"{mapping.store.name} (jwo-sim-page)</option>" in page
+    data = {"store": "jwo-sim-page", "entry": "APP", "card_profile": "OK", "shopper_no": "1"}
+    admitted = client.post("/sandbox/gates/", {**data, "app_token": token}).context["outcome"]
+    assert admitted.admitted and admitted.purchase_status == 201
+    refused = client.post("/sandbox/gates/", {**data, "app_token": "nobody"}).context["outcome"]
+    assert not refused.admitted
+    assert GateDecision.objects.filter(admitted=True).count() == 1

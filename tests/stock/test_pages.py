@@ -10,6 +10,7 @@ from alerts.models import Alert
 from stock import services
 from stock.choices import MovementKind
 from stock.models import StockImport, StockLevel, StockMovement
+from tests import factories
 from tests.factories import ItemFactory, entitle
 
 from .conftest import entitlement, on_hand
@@ -200,6 +201,24 @@ def test_nav_and_home_tile(merchant_client, stocked):
     assert 'href="/catalog/stock/"' in home
     assert 'id="low-stock-tile"' in home
     assert "1 item below reorder point" in home and "1 negative" in home
+    # Every link goes to one store's page, which shows exactly what the link counts.
+    below = f'/catalog/stock/?store={stocked.pk}&amp;level=below">1 below</a>'
+    negative = f'/catalog/stock/?store={stocked.pk}&amp;level=negative">1 negative</a>'
+    assert below in home and negative in home
+    assert 'href="/catalog/stock/?level=' not in home
+
+
+def test_the_home_tile_links_each_store_to_what_it_counts(merchant_client, stocked, shop):
+    other = factories.JwoStoreMappingFactory(store__merchant=stocked.merchant).store
+    water = entitle(other, ItemFactory(sku="OTHER-1", merchant=stocked.merchant), price="1.00")
+    services.stock_reorder_point_set(store_item=water, reorder_point=Decimal("3"), actor=None)
+    home = merchant_client.get("/").content.decode()
+    assert "2 items below reorder point" in home
+    for store in (stocked, other):
+        url = f"/catalog/stock/?store={store.pk}&amp;level=below"
+        assert f'{store.name}: <a href="{url}">1 below</a>' in home
+        page = merchant_client.get(f"/catalog/stock/?store={store.pk}&level=below")
+        assert len(rows(page)) == 1
 
 
 # --- CSV ---------------------------------------------------------------------------------
