@@ -126,6 +126,38 @@ def _bump(*, kind: str, key: str, title: str, detail: str, severity: str, now) -
 
 
 NOTIFY_SWEEP_HOURS = 24  # an alert no one was told of within a day is told of no more
+# A channel claimed this long ago with no "sent" in the history was claimed by a worker that
+# died while sending (kill -9 in send_mail): the sweep gives the claim back and sends it. A mail
+# server slower than this could mean a second e-mail; a lost one is worse.
+NOTIFY_CLAIM_SECONDS = 600
+_SENT = {"emailed_at": AlertEventAction.EMAILED, "webhook_sent_at": AlertEventAction.WEBHOOK_SENT}
+
+
+def _stale_claims_released(*, now: datetime) -> int:
+    """Give back each channel claimed more than ``NOTIFY_CLAIM_SECONDS`` ago whose sending
+    never finished (no EMAILED / WEBHOOK_SENT event, no error recorded), for open alerts of the
+    sweep's day. Each is given back only if its claim is still the one read."""
+    released = 0
+    before = now - timedelta(seconds=NOTIFY_CLAIM_SECONDS)
+    for field, action in _SENT.items():
+        stuck = (
+            Alert.objects.filter(
+                status__in=UNRESOLVED,
+                notify_error="",
+                first_seen_at__gte=now - timedelta(hours=NOTIFY_SWEEP_HOURS),
+                **{f"{field}__lt": before},
+            )
+            .exclude(events__action=action)
+            .values_list("pk", field)[:200]
+        )
+        for pk, claimed in list(stuck):
+            if Alert.objects.filter(pk=pk, **{field: claimed}).update(**{field: None}):
+                released += 1
+                logger.warning(
+                    "alert notification claim given back",
+                    extra={"alert_id": pk, "channel": field},
+                )
+    return released
 
 
 def alerts_notify_sweep(*, now: datetime | None = None) -> int:
@@ -136,6 +168,7 @@ def alerts_notify_sweep(*, now: datetime | None = None) -> int:
     so a task still queued and this one send once between them. Returns how many were sent."""
     now = now or timezone.now()
     grace = timedelta(seconds=settings.JWO_TASK_GRACE_SECONDS)
+    _stale_claims_released(now=now)
     unsent = Q(emailed_at__isnull=True)
     if settings.ALERT_WEBHOOK_URL:
         unsent |= Q(webhook_sent_at__isnull=True)
@@ -264,8 +297,11 @@ def alert_notify(*, alert_id: int) -> None:
     retried; timeouts, connection errors, 429 and 5xx raise ``OSError`` for the task's retry.
     """
     alert = Alert.objects.select_related("store").get(pk=alert_id)
-    if alert.status == AlertStatus.RESOLVED and alert.emailed_at is None:
+    if alert.status == AlertStatus.RESOLVED:
+        # Resolved before anyone was told (the worker was away): telling now would send people
+        # to something already over. The alert and its history stay on the Alerts page.
         logger.info("alert resolved before it was notified", extra={"alert_id": alert.pk})
+        return
     recipients = alert_recipients(alert=alert)
     if not recipients:
         _no_recipients_noted(alert)

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 
-PLAIN_AMOUNT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+PLAIN_AMOUNT = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")  # ASCII: \d takes any script
 MONEY_ERROR = "Enter an amount in digits, e.g. 4.99."
 PLAIN_INTEGER = re.compile(r"^[+-]?[0-9]{1,18}$")
 INTEGER_ERROR = "Enter a whole number in the digits 0-9, e.g. 15."

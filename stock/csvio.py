@@ -200,12 +200,16 @@ def stock_import_counts(
         errors.append({"row": total + 2, "sku": "", "problems": [f"unreadable: {exc}"]})
     counted = unchanged = 0
     skus = list(wanted)
+    job.rows_total = total
     for start in range(0, len(skus), IMPORT_CHUNK):
         chunk = skus[start : start + IMPORT_CHUNK]
         done, same = _import_chunk(
             store=store, job=job, rows={s: wanted[s] for s in chunk}, errors=errors, actor=actor
         )
         counted, unchanged = counted + done, unchanged + same
+        if start + IMPORT_CHUNK < len(skus):  # each chunk commits: the record says so as it goes
+            job.rows_counted, job.rows_unchanged = counted, unchanged
+            job.save(update_fields=["rows_total", "rows_counted", "rows_unchanged"])
     errors.sort(key=lambda e: e["row"])
     job.rows_total = total
     job.rows_counted = counted

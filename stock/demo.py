@@ -37,17 +37,16 @@ def _counted_at(store: Store, now: datetime) -> datetime:
 
 
 def seed_demo_stock(*, stores: list[Store], now: datetime | None = None) -> int:
-    """Count every item of ``stores`` not counted yet (idempotent: a count a user made, or
-    the last seed's, is left alone) and date the count three mornings ago. Returns how many
-    items were counted."""
+    """Count every item of ``stores`` whose stock nobody has touched yet (idempotent: an item
+    with a level — counted, delivered, sold or adjusted by anyone, or by the last seed — is
+    left alone, so a second run never overwrites what a user did) and date the count three
+    mornings ago. Returns how many items were counted."""
     now = now or timezone.now()
     counted = 0
     for store in stores:
         when = _counted_at(store, now)
         already = set(
-            StockLevel.objects.filter(store=store, last_counted_at__isnull=False).values_list(
-                "store_item_id", flat=True
-            )
+            StockLevel.objects.filter(store=store).values_list("store_item_id", flat=True)
         )
         entitlements = (
             StoreItem.objects.filter(store=store)

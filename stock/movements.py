@@ -33,8 +33,13 @@ from .models import StockLevel, StockMovement
 logger = logging.getLogger(__name__)
 
 QUANT = Decimal("0.0001")
-MAX_QUANTITY = Decimal("9999999999")
-THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")  # 1,000 and 12,500.5; not 1,5
+# What a person may type or import (a count, a delivery, an adjustment), and what on hand a
+# change by hand may leave. The columns hold 10 digits before the point (models.QUANTITY): with
+# inputs below 10^8 and manual results below 10^9, a sale (never refused: shoppers take what
+# is on the shelf) would need 9 * 10^9 units more to overflow them and block pricing.
+MAX_QUANTITY = Decimal("99999999.9999")
+MAX_ON_HAND = Decimal("999999999")
+THOUSANDS = re.compile(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")  # 1,000, 12,500.5; not 1,5
 IMPORT_CHUNK = 2000
 IMPORT_MAX_ROWS = 200_000
 
@@ -409,8 +414,9 @@ def _entitlements_by_sku(*, store: Store, skus: Iterable[str]) -> dict[str, int]
 def parse_quantity(raw: Any, *, field: str = "quantity", allow_negative: bool = True) -> Decimal:
     """A quantity typed by a person or read from a CSV: plain digits with an optional sign and
     point, as the money inputs read them (jwo_console/forms.py ``parse_money``: no exponent,
-    NaN or Infinity), at most 4 places, at most 10 digits before the point. Commas are taken
-    only as thousands separators in groups of three (``1,000``, ``12,500.5``): a decimal comma
+    NaN or Infinity; the ASCII digits only), at most 4 places, below 100,000,000
+    (``MAX_QUANTITY``). Commas are taken only as thousands separators in groups of three
+    (``1,000``, ``12,500.5``): a decimal comma
     (``1,5``) is refused rather than read as 15, and more places than 4 are refused rather
     than rounded away (``0.00001`` is not 0)."""
     text = str(raw).strip() if raw is not None else ""
@@ -430,7 +436,7 @@ def parse_quantity(raw: Any, *, field: str = "quantity", allow_negative: bool = 
             "(no exponents)."
         ) from None
     if abs(value) > MAX_QUANTITY:
-        raise StockInputError(f"{field}: {text[:30]} is too large.")
+        raise StockInputError(f"{field}: {text[:30]} is too large (at most 99,999,999).")
     if value < 0 and not allow_negative:
         raise StockInputError(f"{field}: cannot be negative.")
     if value != value.quantize(QUANT):
@@ -449,6 +455,15 @@ def quantity_text(value: Decimal | int | None) -> str:
 
 
 def _locked_on_hand(store_item_ids: list[int]) -> dict[int, Decimal]:
+    """On hand of each item, its level row locked until the transaction ends. A level not yet
+    made is made first (``ON CONFLICT DO NOTHING``): a lock on no row would let two counts of
+    a new item both read 0 and add up (a double-clicked Count made 24 + 24 = 48)."""
+    if store_item_ids:
+        stores = dict(StoreItem.objects.filter(pk__in=store_item_ids).values_list("pk", "store_id"))
+        StockLevel.objects.bulk_create(
+            [StockLevel(store_item_id=i, store_id=stores[i]) for i in sorted(stores)],
+            ignore_conflicts=True,
+        )
     return dict(
         StockLevel.objects.select_for_update()
         .filter(store_item_id__in=store_item_ids)
@@ -498,6 +513,12 @@ def stock_adjust(
     if kind == MovementKind.ADJUSTMENT and not reason:
         raise StockInputError("reason: say why stock is adjusted (breakage, theft, found…).")
     with transaction.atomic():
+        current = _locked_on_hand([store_item.pk]).get(store_item.pk, Decimal(0))
+        if abs(current + quantity) > MAX_ON_HAND:
+            raise StockInputError(
+                f"Quantity: on hand would be {quantity_text(current + quantity)}, more than "
+                "stock can hold; count the shelf instead."
+            )
         _move(
             store_id=store_item.store_id,
             deltas={store_item.pk: quantity},

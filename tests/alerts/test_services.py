@@ -229,3 +229,33 @@ def test_the_sweep_leaves_alerts_told_resolved_unaddressed_or_a_day_old(settings
     mail.outbox.clear()
     assert services.alerts_notify_sweep(now=timezone.now() + timedelta(minutes=2)) == 0
     assert mail.outbox == []
+
+
+def test_a_worker_killed_while_sending_loses_no_e_mail(store, monkeypatch):
+    """The e-mail channel was claimed and the worker died inside send_mail (no EMAILED in the
+    history): after the claim's lease the sweep gives it back and the e-mail goes out once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    alert = _raise(store)
+    claimed = timezone.now()
+    Alert.objects.filter(pk=alert.pk).update(emailed_at=claimed)  # claimed, then kill -9
+    mail.outbox.clear()
+    soon = claimed + timedelta(minutes=2)
+    assert services.alerts_notify_sweep(now=soon) == 0  # the sender may still be at it
+    later = claimed + timedelta(seconds=services.NOTIFY_CLAIM_SECONDS + 60)
+    assert services.alerts_notify_sweep(now=later) == 1
+    assert [m.to for m in mail.outbox] == [["ops@shop.example", "lead@shop.example"]]
+    assert alert.events.filter(action=AlertEventAction.EMAILED).count() == 1
+    assert services.alerts_notify_sweep(now=later + timedelta(minutes=20)) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_an_alert_resolved_before_it_was_told_is_not_e_mailed(store):
+    alert = _raise(store)
+    services.alert_resolve(kind=alert.kind, key=alert.key)
+    mail.outbox.clear()
+    services.alert_notify(alert_id=alert.pk)  # its task runs late, the worker was away
+    assert mail.outbox == []
+    assert not alert.events.filter(action=AlertEventAction.EMAILED).exists()

@@ -15,7 +15,7 @@ from orders.services import order_price
 from payments.services import payment_collect
 from stock import services
 from stock.choices import MovementKind
-from stock.models import StockMovement
+from stock.models import StockLevel, StockMovement
 from tests.factories import ItemFactory, entitle
 
 from .conftest import SECRET, cart, entitlement, on_hand, walk_out
@@ -241,3 +241,58 @@ def test_a_cart_event_from_the_feed_depletes_stock_once_for_a_cart_event_store(
     assert on_hand(shop.store, "CHIPS") == Decimal("0")  # an unreadable quantity moves nothing
     walk_out(("WATER", "3.0"), trip_id=trip)
     assert on_hand(shop.store, "WATER") == Decimal("-3")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_two_counts_of_a_new_item_at_once_set_it_not_add_it(shop):
+    """A double-clicked Count on an item no one has counted (no level row yet): the second
+    count waits for the first and finds on hand already what it counted."""
+    water = entitlement(shop.store, "WATER")
+    assert not StockLevel.objects.filter(store_item=water).exists()
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def count():
+        try:
+            barrier.wait()
+            services.stock_count(store_item=water, counted=Decimal("24"), actor=None)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=count) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert on_hand(shop.store, "WATER") == Decimal("24")
+    assert sum(m.quantity for m in StockMovement.objects.filter(store_item=water)) == 24
+
+
+def test_stock_near_the_columns_limit_never_blocks_a_sale(shop):
+    """What a person types is bounded (below 10^8), and so is what a change by hand leaves
+    (10^9): a 400 that names the field, never an overflow that would make pricing fail."""
+    water = entitlement(shop.store, "WATER")
+    for huge in ("9999999999", "100000000", "-100000000"):
+        with pytest.raises(services.StockInputError, match="too large"):
+            services.stock_adjust(store_item=water, quantity=huge, reason="theft", actor=None)
+    for _ in range(9):
+        services.stock_adjust(store_item=water, quantity="-99999999", reason="x", actor=None)
+    with pytest.raises(services.StockInputError, match="more than stock can hold"):
+        for _ in range(2):
+            services.stock_adjust(store_item=water, quantity="-99999999", reason="x", actor=None)
+    assert on_hand(shop.store, "WATER") == Decimal("-999999990")  # the eleventh refused
+    walk_out(("WATER", "3.0"))  # a sale still prices
+    assert Order.objects.get().status == "PRICED"
+    services.stock_count(store_item=water, counted=Decimal("12"), actor=None)  # and a count
+    assert on_hand(shop.store, "WATER") == Decimal("12")
+
+
+@pytest.mark.parametrize("digits", ["\u0663", "\uff11\uff12", "1\u0660"])
+def test_only_ascii_digits_are_quantities(shop, digits):
+    with pytest.raises(services.StockInputError, match="plain digits"):
+        services.stock_count(
+            store_item=entitlement(shop.store, "WATER"), counted=digits, actor=None
+        )

@@ -511,3 +511,35 @@ def test_an_import_with_more_problems_than_listed_says_so(merchant_client, shop)
     job = StockImport.objects.get()
     assert (job.rows_failed, len(job.errors)) == (1200, 1000)
     assert "The first 1000 of 1200 rows with problems are listed" in response.content.decode()
+
+
+def test_seeding_the_demo_again_leaves_what_a_user_did(shop):
+    from stock.demo import seed_demo_stock
+
+    store = shop.store
+    services.stock_adjust(
+        store_item=entitlement(store, "CHIPS"),
+        quantity=Decimal("8"),
+        reason="",
+        actor=None,
+        kind=MovementKind.RECEIPT,
+    )
+    assert seed_demo_stock(stores=[store]) == 2  # WATER and APPLES; CHIPS was delivered
+    assert on_hand(store, "CHIPS") == Decimal("8")
+    assert StockLevel.objects.get(store_item=entitlement(store, "CHIPS")).last_counted_at is None
+    services.stock_count(store_item=entitlement(store, "WATER"), counted=Decimal("3"), actor=None)
+    moves = StockMovement.objects.count()
+    assert seed_demo_stock(stores=[store]) == 0
+    assert StockMovement.objects.count() == moves and on_hand(store, "WATER") == Decimal("3")
+
+
+def test_an_import_of_counts_beyond_what_stock_holds_refuses_those_rows(merchant_client, shop):
+    text = "sku,on_hand\nWATER,9999999999\nCHIPS,-9999999999\nAPPLES,4\n"
+    response = _import(merchant_client, shop.store, text)
+    assert response.status_code == 200
+    job = StockImport.objects.get()
+    assert [(e["row"], "too large" in e["problems"][0]) for e in job.errors] == [
+        (2, True),
+        (3, True),
+    ]
+    assert (job.rows_counted, on_hand(shop.store, "APPLES")) == (1, Decimal("4"))
