@@ -70,6 +70,9 @@ def test_merchant_and_staff_acknowledge_with_confirmation(request, who, alerts):
     assert alert.status == AlertStatus.ACKNOWLEDGED
     detail = client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
     assert "Acknowledged" in detail and response.wsgi_request.user.username in detail
+    # Opened again (a second tab, the back button), the page says so and offers no button.
+    again = client.get(url).content.decode()
+    assert "This alert is acknowledged" in again and ">Acknowledge</button>" not in again
 
 
 def test_user_without_role_gets_403(client, alerts):
