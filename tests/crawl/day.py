@@ -22,7 +22,7 @@ from catalog import sync
 from catalog.demo import seed_demo_catalog
 from orders.models import Order
 from portal import ratelimit
-from sandbox.models import CardProfile
+from sandbox.models import CardProfile, SandboxCatalogItem
 from sandbox.simulator import GateSimulator, SimulationConfig, app_key_source
 from stores.demo import DEMO_FULL_JWO_STORE_ID, DEMO_JWO_STORE_ID
 from stores.models import JwoStoreMapping, Merchant
@@ -102,6 +102,7 @@ def make_day(live_server_url: str, settings, *, shoppers: int = 8) -> Day:
     sync.catalog_uploads_poll(older_than_seconds=0)
 
     day = Day()
+    simulators: dict[str, GateSimulator] = {}
     for n, (jwo_store_id, extra) in enumerate(
         [
             (DEMO_JWO_STORE_ID, {"retailer_fa": True, "decline_rate": 0.3}),
@@ -123,7 +124,7 @@ def make_day(live_server_url: str, settings, *, shoppers: int = 8) -> Day:
             identity_key=app_key_source(live_server_url, DEMO_TOKENS),
             **extra,
         )
-        simulator = GateSimulator(config)
+        simulator = simulators[jwo_store_id] = GateSimulator(config)
         outcomes = simulator.run().outcomes
         # one PENDING answer and one sure decline, beside the random ones
         outcomes.append(
@@ -170,5 +171,21 @@ def make_day(live_server_url: str, settings, *, shoppers: int = 8) -> Day:
         if outcome == "PAID":
             day.shopper_emails.append(email)
             break
+    if not Order.objects.filter(status="ERROR", error_stage="PAYMENT").exists():
+        # The payoff cleared the day's only decline (which random trips decline depends on the
+        # threads' interleaving): one more card that declines, so the crawl meets one.
+        item = SandboxCatalogItem.objects.filter(store_id=DEMO_JWO_STORE_ID).first()
+        cart = [
+            {
+                "id": item.item_sku,
+                "type": "SKU",
+                "quantity": {"value": "1.0", "unit": "unit"},
+                "externalIdentifiers": [{"id": item.external_product_id, "type": "UPC"}],
+            }
+        ]  # a known item: not an empty cart, not an unknown SKU
+        outcome = simulators[DEMO_JWO_STORE_ID].run_trip(
+            98, entry="CARD", card_profile=CardProfile.DECLINE, cart=cart
+        )
+        day.outcomes[DEMO_JWO_STORE_ID].append(outcome)
     day.shopper_emails.append("ana@example.com")  # an app shopper with an account
     return day

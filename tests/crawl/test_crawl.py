@@ -78,17 +78,23 @@ def _the_day_has_what_the_crawl_needs(day) -> None:
     from payments.models import Payoff, Refund
 
     orders = Order.objects.all()
-    assert orders.filter(status="ERROR", error_stage="PAYMENT").exists()  # declines
-    assert orders.filter(error_message__contains="not in catalog").exists()  # unknown SKUs
-    assert orders.filter(delegation_mode="FULL").exists()
-    assert orders.exclude(checkout_order_id="").exists()  # the Checkout Service store
+    # What the day made, for the message of whichever assertion fails (the day is random).
+    made = (
+        sorted(orders.values_list("status", "error_stage", "delegation_mode").distinct()),
+        day.payoff_tries,
+        {k: len(v) for k, v in day.outcomes.items()},
+    )
+    assert orders.filter(status="ERROR", error_stage="PAYMENT").exists(), made  # declines
+    assert orders.filter(error_message__contains="not in catalog").exists(), made
+    assert orders.filter(delegation_mode="FULL").exists(), made
+    assert orders.exclude(checkout_order_id="").exists(), made  # the Checkout Service store
     assert (
         orders.filter(payment_attempts__status="PENDING").exists()
         or orders.filter(payment_attempts__retry_no__gt=0).exists()
-    )
-    assert StoreItem.objects.filter(sync_state="REJECTED").exists()  # Amazon refused one
-    assert Refund.objects.exists()
-    assert Payoff.objects.filter(status="PAID").exists(), day.payoff_tries
+    ), made
+    assert StoreItem.objects.filter(sync_state="REJECTED").exists(), made  # Amazon refused one
+    assert Refund.objects.exists(), made
+    assert Payoff.objects.filter(status="PAID").exists(), made
 
 
 def _client(username: str) -> Client:
