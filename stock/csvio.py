@@ -211,7 +211,6 @@ def stock_import_counts(
             job.rows_counted, job.rows_unchanged = counted, unchanged
             job.save(update_fields=["rows_total", "rows_counted", "rows_unchanged"])
     errors.sort(key=lambda e: e["row"])
-    job.rows_total = total
     job.rows_counted = counted
     job.rows_unchanged = unchanged
     job.rows_failed = len(errors)
@@ -256,15 +255,8 @@ def _import_chunk(
     zone = store.zone
     with transaction.atomic():
         ids = [by_sku[s] for s in known]
+        current = _locked_on_hand(ids, store_id=store.pk)  # makes the levels not made yet
         # Reorder points first, so the alert check below sees them.
-        existing = set(
-            StockLevel.objects.filter(store_item_id__in=ids).values_list("store_item_id", flat=True)
-        )
-        StockLevel.objects.bulk_create(
-            [StockLevel(store_item_id=i, store_id=store.pk) for i in ids if i not in existing],
-            ignore_conflicts=True,
-        )
-        current = _locked_on_hand(ids)
         levels = {lv.store_item_id: lv for lv in StockLevel.objects.filter(store_item_id__in=ids)}
 
         def as_exported(sku: str, row: _Row) -> bool:

@@ -416,9 +416,8 @@ def parse_quantity(raw: Any, *, field: str = "quantity", allow_negative: bool = 
     point, as the money inputs read them (jwo_console/forms.py ``parse_money``: no exponent,
     NaN or Infinity; the ASCII digits only), at most 4 places, below 100,000,000
     (``MAX_QUANTITY``). Commas are taken only as thousands separators in groups of three
-    (``1,000``, ``12,500.5``): a decimal comma
-    (``1,5``) is refused rather than read as 15, and more places than 4 are refused rather
-    than rounded away (``0.00001`` is not 0)."""
+    (``1,000``, ``12,500.5``): a decimal comma (``1,5``) is refused rather than read as 15, and
+    more places than 4 are refused rather than rounded away (``0.00001`` is not 0)."""
     text = str(raw).strip() if raw is not None else ""
     if not text:
         raise StockInputError(f"{field}: a number is needed.")
@@ -454,16 +453,14 @@ def quantity_text(value: Decimal | int | None) -> str:
     return f"{number.normalize():f}"
 
 
-def _locked_on_hand(store_item_ids: list[int]) -> dict[int, Decimal]:
-    """On hand of each item, its level row locked until the transaction ends. A level not yet
-    made is made first (``ON CONFLICT DO NOTHING``): a lock on no row would let two counts of
-    a new item both read 0 and add up (a double-clicked Count made 24 + 24 = 48)."""
-    if store_item_ids:
-        stores = dict(StoreItem.objects.filter(pk__in=store_item_ids).values_list("pk", "store_id"))
-        StockLevel.objects.bulk_create(
-            [StockLevel(store_item_id=i, store_id=stores[i]) for i in sorted(stores)],
-            ignore_conflicts=True,
-        )
+def _locked_on_hand(store_item_ids: list[int], *, store_id: int) -> dict[int, Decimal]:
+    """On hand of each of the store's items, its level row locked until the transaction ends.
+    A level not yet made is made first (``ON CONFLICT DO NOTHING``): a lock on no row would let
+    two counts of a new item both read 0 and add up (a double-clicked Count made 24 + 24 = 48)."""
+    StockLevel.objects.bulk_create(
+        [StockLevel(store_item_id=i, store_id=store_id) for i in sorted(store_item_ids)],
+        ignore_conflicts=True,
+    )
     return dict(
         StockLevel.objects.select_for_update()
         .filter(store_item_id__in=store_item_ids)
@@ -479,7 +476,9 @@ def stock_count(
     difference. The level is marked counted."""
     counted = parse_quantity(counted, field="Quantity", allow_negative=False)
     with transaction.atomic():
-        current = _locked_on_hand([store_item.pk]).get(store_item.pk, Decimal(0))
+        current = _locked_on_hand([store_item.pk], store_id=store_item.store_id).get(
+            store_item.pk, Decimal(0)
+        )
         _move(
             store_id=store_item.store_id,
             deltas={store_item.pk: counted - current},
@@ -513,7 +512,9 @@ def stock_adjust(
     if kind == MovementKind.ADJUSTMENT and not reason:
         raise StockInputError("reason: say why stock is adjusted (breakage, theft, found…).")
     with transaction.atomic():
-        current = _locked_on_hand([store_item.pk]).get(store_item.pk, Decimal(0))
+        current = _locked_on_hand([store_item.pk], store_id=store_item.store_id).get(
+            store_item.pk, Decimal(0)
+        )
         if abs(current + quantity) > MAX_ON_HAND:
             raise StockInputError(
                 f"Quantity: on hand would be {quantity_text(current + quantity)}, more than "
