@@ -20,6 +20,11 @@ every queue (Procfile.dev as it was); ``after`` (default) — the layout README 
 rush" describes: ``w1`` takes the money queue on Celery's threads pool (I/O-bound Amazon calls),
 ``w2`` takes critical, celery and bulk on prefork, so e-mails never wait behind money.
 
+Priorities (layout ``after``): the back office in SCHED_IDLE (``--policy``). ``--gate-nice`` and
+``--backends-nice`` renice the connector's and the back office's PostgreSQL sessions (told apart
+by ``PGAPPNAME``): experiments, off, as neither helped (README "The halftime rush"). ``--calls``
+and ``--access-log`` write every gate call's time and the connector's own timings.
+
 Needs DATABASE_URL pointing at PostgreSQL and ``redis-server`` on PATH; without them it says so
 and exits 0. Only 127.0.0.1 is contacted; every subprocess is killed at the end.
 """
@@ -32,10 +37,19 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from _common import free_port
+from _rush_support import (
+    BACK_OFFICE_APP_PREFIX,
+    GATE_APP_PREFIX,
+    RushFigures,
+    _renice_sessions,
+    _session_cpu,
+    pct,
+    write_calls,
+)
 from chaos import ChaosRun
 from chaos_processes import preflight, run_supervised
 from chaos_support import HOST, Plan, _http_ok, _log_has, _wait
@@ -57,15 +71,18 @@ class RushPlan(Plan):
     read_timeout: float = 10.0
     layout: str = "after"
     money_concurrency: int = 16  # threads of the money worker (layout "after")
-    # The back office's scheduling priority (``nice``; layout "after"): on one machine the
-    # workers, beat and the sandbox (standing in for Amazon, another machine) yield the CPU to
-    # the gate. 0 runs them at the gate's priority.
+    # Priorities on one machine (layout "after"): the workers, beat and the sandbox (standing
+    # in for Amazon, another machine) in Linux's SCHED_IDLE class (``chrt --idle 0``; they get
+    # the CPU only when nothing else wants it) or at ``back_office_nice`` (policy "nice").
+    # Experiments (0: off): the connector's gunicorn, its PostgreSQL sessions and the gate
+    # simulator (Amazon's gate, another machine) at ``gate_nice`` (root only), the back
+    # office's PostgreSQL sessions at ``backends_nice``; measured, neither helped the gate.
     back_office_nice: int = 10
-    # "idle" runs the back office in Linux's SCHED_IDLE class instead (``chrt --idle 0``): it
-    # gets the CPU only when the gate's processes do not want it (nice 19 still takes 1.5 %
-    # of a busy core's slices, and a waking gate thread waits out its slice).
-    back_office_policy: str = "nice"
+    back_office_policy: str = "idle"
     web_workers: int = 3
+    backends_nice: int = 0
+    gate_nice: int = 0
+    access_log: bool = False  # the console gunicorn's access log (web-access.log, with µs)
     # Declines are retried twice, 12 s and 24 s apart, then left for staff (final).
     schedule_minutes: str = "0.2,0.4"
     short_seconds: int = 5
@@ -74,58 +91,6 @@ class RushPlan(Plan):
 QUICK = {"traffic_seconds": 120.0, "database": "jwo_bench_rush_quick", "deadline_seconds": 1500.0}
 
 TARGETS = {"gate_ratio": 2.0, "paid_p99": 60.0, "email_p99": 30.0}
-
-
-def pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * q))]
-
-
-@dataclass
-class RushFigures:
-    idle: dict = field(default_factory=dict)  # endpoint -> (n, p50, p99) ms
-    rush: dict = field(default_factory=dict)
-    cart_to_final: tuple = ()
-    cart_to_paid: tuple = ()
-    largest_backlog: int = 0  # orders not final at once
-    largest_queue: dict = field(default_factory=dict)  # Redis queue -> longest seen
-    email_delay: dict = field(default_factory=dict)  # kind -> (n, p50, p99) s
-    gate_errors: int = 0
-    gate_failures: list = field(default_factory=list)  # the first few: endpoint, status, answer
-    order_errors: int = 0
-    task_errors: int = 0
-    lost: int = 0
-    nproc: int = 0
-    load: tuple = ()
-    cpu: dict = field(default_factory=dict)  # role -> CPU seconds during rush and drain
-    timeline: list = field(default_factory=list)  # (s since the rush began, open, final/s)
-    connections: int = 0  # PostgreSQL sessions opened on the run's database, rush and drain
-
-
-def _session_cpu() -> dict[int, float]:
-    """CPU seconds (user + system) of every process on the machine, by its session id."""
-    tick = os.sysconf("SC_CLK_TCK")
-    by: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name_end = stat.rindex(")")
-        fields = stat[name_end + 2 :].split()
-        comm = stat[stat.index("(") + 1 : name_end]
-        key = -1 if comm.startswith("postgres") else int(fields[3])  # all PostgreSQL as one
-        by[key] = by.get(key, 0.0) + (int(fields[11]) + int(fields[12])) / tick
-    # The machine's busy time (/proc/stat), which also holds processes that ended meanwhile
-    # (a PostgreSQL backend per new connection, say): the processes above do not.
-    cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, _steal = (int(v) for v in cpu[:8])
-    by[-2] = (user + nice + system + irq + softirq) / tick  # not steal: another tenant's
-    return by
 
 
 class RushRun(ChaosRun):
@@ -150,6 +115,8 @@ class RushRun(ChaosRun):
         self.rush_began = 0.0
         self.in_traffic = False  # the gate simulator is sending: snapshot reads only changes
         self.seen: dict[int, str] = {}  # order id -> state at its last read
+        self.reniced: dict[str, set[int]] = {}  # PostgreSQL backends looked at, by prefix
+        self.backends_refused = False
 
     def environment(self, db_url: str) -> dict[str, str]:
         env = super().environment(db_url)
@@ -174,19 +141,53 @@ class RushRun(ChaosRun):
         return self.plan.back_office_nice if self.plan.layout == "after" else 0
 
     @property
-    def priority(self) -> str:
-        if self.plan.layout == "after" and self.plan.back_office_policy == "idle":
-            return "in SCHED_IDLE"
-        return f"at nice {self.nice}"
+    def gate_nice(self) -> int:
+        """The connector's nice (layout "after"; "before" is the layout before issue 15)."""
+        return self.plan.gate_nice if self.plan.layout == "after" else 0
 
-    def niced(self, argv: list[str]) -> list[str]:
+    @property
+    def priority(self) -> str:
+        p = self.plan
+        if p.layout == "after" and p.back_office_policy == "idle":
+            own = "in SCHED_IDLE"
+        else:
+            own = f"at nice {self.nice}"
+        if p.layout == "after" and p.backends_nice:
+            own += f", its database sessions at nice {p.backends_nice}"
+        if self.gate_nice:
+            own += f"; the connector and its sessions at nice {self.gate_nice}"
+        return own
+
+    def niced(self, argv: list[str], name: str = "back-office") -> list[str]:
+        # PGAPPNAME (libpq) names the process's database sessions, so their backends can be
+        # given the same priority (renice_sessions)
+        named = ["env", f"PGAPPNAME={BACK_OFFICE_APP_PREFIX}-{name}"]
         if self.plan.layout == "after" and self.plan.back_office_policy == "idle":
-            return ["chrt", "--idle", "0", *argv]
-        return ["nice", "-n", str(self.nice), *argv] if self.nice else argv
+            return [*named, "chrt", "--idle", "0", *argv]
+        return [*named, "nice", "-n", str(self.nice), *argv] if self.nice else [*named, *argv]
+
+    def renice_sessions(self) -> None:
+        """PostgreSQL's backends get the priority of the processes they serve.
+
+        On one machine the workers' SQL runs in PostgreSQL's backends at PostgreSQL's
+        priority, the gate's beside it. Each backend named by PGAPPNAME is given its processes'
+        nice once: the back office's ``backends_nice``, the gate's ``gate_nice`` (0: left).
+        """
+        p = self.plan
+        wanted = [(GATE_APP_PREFIX, self.gate_nice)]
+        if p.layout == "after":
+            wanted.append((BACK_OFFICE_APP_PREFIX, p.backends_nice))
+        for prefix, nice in wanted:
+            if not nice:
+                continue
+            refused = _renice_sessions(prefix, nice, self.reniced.setdefault(prefix, set()))
+            if refused and not self.backends_refused:
+                self.backends_refused = True
+                print(f"  backends left at their priority: {refused}", flush=True)
 
     def worker_argv(self, name: str) -> list[str]:
         p = self.plan
-        base = [*self.niced([sys.executable]), "-m", "celery", "-A", "jwo_console", "worker"]
+        base = [*self.niced([sys.executable], name), "-m", "celery", "-A", "jwo_console", "worker"]
         base += ["-n", f"{name}@%h"]
         base += ["--loglevel", "INFO", "--without-mingle", "--without-gossip"]
         if p.layout == "before":
@@ -203,14 +204,21 @@ class RushRun(ChaosRun):
         gunicorn = [sys.executable, "-m", "gunicorn", "jwo_console.wsgi", "--worker-class",
                     "gthread", "--keep-alive", "30", "--timeout", "60",
                     "--log-level", "warning"]  # fmt: skip
-        sup.start("web", [*gunicorn, "--bind", f"{HOST}:{self.web_port}",
-                          "--workers", str(p.web_workers), "--threads", "8"])  # fmt: skip
-        sup.start("sandbox", [*self.niced(gunicorn), "--bind", f"{HOST}:{self.sandbox_port}",
-                              "--workers", "2", "--threads", "16"])  # fmt: skip
+        access = ["--access-logfile", str(self.logs / "web-access.log"),
+                  "--access-logformat", "%(t)s %(U)s %(s)s %(D)s"]  # fmt: skip
+        gate = ["env", f"PGAPPNAME={GATE_APP_PREFIX}-web"]
+        if self.gate_nice:
+            gate += ["nice", "-n", str(self.gate_nice)]
+        sup.start("web", [*gate, *gunicorn, "--bind", f"{HOST}:{self.web_port}",
+                          "--workers", str(p.web_workers), "--threads", "8",
+                          *(access if p.access_log else [])])  # fmt: skip
+        sup.start("sandbox", [*self.niced(gunicorn, "sandbox"), "--bind",
+                              f"{HOST}:{self.sandbox_port}", "--workers", "2",
+                              "--threads", "16"])  # fmt: skip
         for name in ("w1", "w2"):
             sup.start(name, self.worker_argv(name))
-        sup.start("beat", [*self.niced([sys.executable]), "-m", "celery", "-A", "jwo_console",
-                           "beat", "--loglevel", "WARNING", "--schedule",
+        sup.start("beat", [*self.niced([sys.executable], "beat"), "-m", "celery", "-A",
+                           "jwo_console", "beat", "--loglevel", "WARNING", "--schedule",
                            str(self.logs / "celerybeat-schedule")])  # fmt: skip
         for port in (self.web_port, self.sandbox_port):
             _wait(lambda port=port: _http_ok(f"http://{HOST}:{port}/livez"), 60, "gunicorn")
@@ -267,6 +275,7 @@ class RushRun(ChaosRun):
         mark, marked_final = time.monotonic(), None
         while not self.stop.wait(2.0):
             try:
+                self.renice_sessions()
                 states = self.snapshot()
                 self.backlog_max = max(self.backlog_max, states["open"])
                 now = time.monotonic()
@@ -314,7 +323,17 @@ class RushRun(ChaosRun):
         p = self.plan
         self.setup()
         self.start_processes()
+        if self.gate_nice:
+            # Amazon's gate is another machine: the simulator standing in for it, and its
+            # database sessions, get the connector's priority once every process is started
+            # (the trips' threads, made later, inherit this thread's nice).
+            os.environ["PGAPPNAME"] = f"{GATE_APP_PREFIX}-simulator"
+            try:
+                os.setpriority(os.PRIO_PROCESS, 0, self.gate_nice)
+            except OSError as exc:  # not root: a higher priority needs CAP_SYS_NICE
+                print(f"  the simulator keeps its priority: {exc!r}", flush=True)
         self.latency()
+        self.renice_sessions()
         self.event(f"idle: {p.idle_trips} trips over {p.idle_seconds:.0f} s")
         self.traffic(trips=p.idle_trips, seconds=p.idle_seconds, first=100_000)
         idle = list(self.outcomes)
@@ -522,9 +541,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--money-concurrency", type=int)
     parser.add_argument("--nice", type=int, help="the back office's nice (default 10; 0 = none)")
     parser.add_argument(
-        "--policy", choices=["nice", "idle"], help="the back office's scheduling (default nice)"
+        "--policy",
+        choices=["nice", "idle"],
+        help="the back office's scheduling (default idle: SCHED_IDLE)",
+    )
+    parser.add_argument(
+        "--backends-nice",
+        type=int,
+        help="nice of PostgreSQL's backends serving the back office (default 0: as started)",
+    )
+    parser.add_argument(
+        "--gate-nice", type=int, help="nice of the connector and its backends (default 0)"
     )
     parser.add_argument("--json", help="write the figures as JSON to this file")
+    parser.add_argument(
+        "--calls", help="write every gate call (phase, endpoint, sent at, ms) as JSON lines here"
+    )
+    parser.add_argument(
+        "--access-log", action="store_true", help="the console gunicorn's access log, in µs"
+    )
     parser.add_argument("--logs", help="folder for the processes' logs (default: a temp dir)")
     args = parser.parse_args(argv)
     plan = RushPlan(**(QUICK if args.quick else {}))
@@ -540,6 +575,11 @@ def main(argv: list[str] | None = None) -> int:
         plan.back_office_nice = args.nice
     if args.policy:
         plan.back_office_policy = args.policy
+    plan.access_log = args.access_log
+    if args.backends_nice is not None:
+        plan.backends_nice = args.backends_nice
+    if args.gate_nice is not None:
+        plan.gate_nice = args.gate_nice
     plan.signins = min(plan.signins, max(10, plan.trips // 20))
     logs = preflight("rush", args.logs)
     if logs is None:
@@ -551,6 +591,8 @@ def main(argv: list[str] | None = None) -> int:
     print(run.table(), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(asdict(run.figures), indent=2, default=str))
+    if args.calls:
+        write_calls(Path(args.calls), run)
     return 0
 
 

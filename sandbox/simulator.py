@@ -100,6 +100,7 @@ class Step:
     status: int | None
     response: Any
     ms: float
+    at: float = 0.0  # epoch seconds when the call was sent (0: no call)
 
 
 @dataclass
@@ -171,7 +172,7 @@ class GateSimulator:
 
     # -- HTTP -----------------------------------------------------------------------------------
     def _post(self, outcome: TripOutcome, endpoint: str, body: dict) -> tuple[int | None, Any]:
-        started = time.perf_counter()
+        at, started = time.time(), time.perf_counter()
         try:
             response = self.session.post(
                 f"{self.config.connector_url.rstrip('/')}{endpoint}",
@@ -190,7 +191,7 @@ class GateSimulator:
         except requests.RequestException as exc:
             status, data = None, f"{exc.__class__.__name__}: {exc}"[:500]
         ms = (time.perf_counter() - started) * 1000
-        outcome.steps.append(Step(endpoint, body, status, data, ms))
+        outcome.steps.append(Step(endpoint, body, status, data, ms, at))
         return status, data
 
     def _pick(self, rate: float) -> bool:
