@@ -97,8 +97,10 @@ def _session_cpu() -> dict[int, float]:
 
 
 def write_calls(path: Path, run) -> None:
-    """One JSON line per gate call: which phase, the endpoint, when it was sent, how long."""
-    idle = run.plan.idle_trips
+    """One JSON line per gate call: which phase (split as the run split its outcomes: the idle
+    trips that came back, the first ``idle_warmup`` of them not counted), the endpoint, when it
+    was sent, how long."""
+    idle = len(run.idle_outcomes)
     with path.open("w") as out:
         for n, outcome in enumerate(run.outcomes):
             phase = "warmup" if n < run.plan.idle_warmup else "idle" if n < idle else "rush"

@@ -336,7 +336,7 @@ class RushRun(ChaosRun):
         self.renice_sessions()
         self.event(f"idle: {p.idle_trips} trips over {p.idle_seconds:.0f} s")
         self.traffic(trips=p.idle_trips, seconds=p.idle_seconds, first=100_000)
-        idle = list(self.outcomes)
+        idle = self.idle_outcomes = list(self.outcomes)  # write_calls splits the same way
         self.figures.idle = self.gate_latencies(idle[p.idle_warmup :])
         self.quiesce()  # the idle trips' orders paid before the rush begins
         threads = [
